@@ -247,21 +247,30 @@ public final class LocketCommand implements Callable<Integer> {
     }
 
     private int cannotExecute(PrintWriter err, IOException e) {
-        // "Cannot run program "x": error=2, No such file or directory" (Unix errno, Windows error code).
-        String detail = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
-        Matcher m = ERROR_CODE.matcher(String.valueOf(detail));
-        int code = -1;
-        String reason = String.valueOf(detail);
-        if (m.find()) {
-            code = Integer.parseInt(m.group(1));
-            reason = m.group(2).trim();
-        }
-        // 2: ENOENT / ERROR_FILE_NOT_FOUND; 3: ERROR_PATH_NOT_FOUND (Windows only; ESRCH never comes from exec).
-        boolean notFound = code == 2 || code == 3;
-        return fail(err, notFound ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "failed to execute " + command + ": " + reason);
+        ExecFailure f = ExecFailure.of(e);
+        return fail(err, f.status(), "failed to execute " + command + ": " + f.reason());
     }
 
-    private static final Pattern ERROR_CODE = Pattern.compile("error=(\\d+),?(.*)");
+    /** Why ProcessBuilder.start() failed, as a shell would report it: 127 not found, 126 cannot run. */
+    record ExecFailure(int status, String reason) {
+        // The JDK's message names the OS error code, worded by JDK version and OS:
+        //   JDK 17, Unix:    Cannot run program "x": error=2, No such file or directory
+        //   JDK 21+, Unix:   Cannot run program "x": Exec failed, error: 2 (No such file or directory)
+        //   Windows:         Cannot run program "x": CreateProcess error=2, The system cannot find the file specified
+        private static final Pattern ERROR_CODE = Pattern.compile("error(?:=|: )(\\d+)(?: \\(([^)]*)\\)|,?(.*))");
+
+        static ExecFailure of(IOException e) {
+            String detail = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+            Matcher m = ERROR_CODE.matcher(detail);
+            if (!m.find()) {
+                return new ExecFailure(EXIT_CANNOT_EXECUTE, detail.trim());
+            }
+            int code = Integer.parseInt(m.group(1));
+            String reason = (m.group(2) != null ? m.group(2) : m.group(3)).trim();
+            // 2: ENOENT / ERROR_FILE_NOT_FOUND; 3: ERROR_PATH_NOT_FOUND (Windows; ESRCH never comes from exec).
+            return new ExecFailure(code == 2 || code == 3 ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, reason);
+        }
+    }
 
     private static int fail(PrintWriter err, int status, String message) {
         say(err, message);

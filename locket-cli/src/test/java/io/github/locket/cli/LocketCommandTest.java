@@ -2,6 +2,7 @@ package io.github.locket.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -86,5 +87,27 @@ final class LocketCommandTest {
         assertThat(c.convert("1e30")).isEqualTo(Duration.ofSeconds(Long.MAX_VALUE));
         assertThat(LocketCommand.seconds(Duration.ofMillis(1500))).isEqualTo("1.5");
         assertThat(LocketCommand.seconds(Duration.ofSeconds(30))).isEqualTo("30");
+    }
+
+    @Test
+    void execFailuresReadTheSameOnEveryJdkAndOs() {
+        assertThat(execFailure("error=2, No such file or directory"))
+                .isEqualTo(new LocketCommand.ExecFailure(127, "No such file or directory"));
+        assertThat(execFailure("Exec failed, error: 2 (No such file or directory) "))
+                .isEqualTo(new LocketCommand.ExecFailure(127, "No such file or directory"));
+        assertThat(execFailure("error=13, Permission denied"))
+                .isEqualTo(new LocketCommand.ExecFailure(126, "Permission denied"));
+        assertThat(execFailure("Exec failed, error: 13 (Permission denied) "))
+                .isEqualTo(new LocketCommand.ExecFailure(126, "Permission denied"));
+        assertThat(execFailure("CreateProcess error=2, The system cannot find the file specified"))
+                .isEqualTo(new LocketCommand.ExecFailure(127, "The system cannot find the file specified"));
+        assertThat(execFailure("CreateProcess error=193, %1 is not a valid Win32 application"))
+                .isEqualTo(new LocketCommand.ExecFailure(126, "%1 is not a valid Win32 application"));
+        assertThat(execFailure("something else")).isEqualTo(new LocketCommand.ExecFailure(126, "something else"));
+    }
+
+    private static LocketCommand.ExecFailure execFailure(String jdkDetail) {
+        IOException e = new IOException("Cannot run program \"x\": " + jdkDetail, new IOException(jdkDetail));
+        return LocketCommand.ExecFailure.of(e);
     }
 }
