@@ -213,33 +213,43 @@ public final class LocketCommand implements Callable<Integer> {
         } catch (IOException e) {
             return fail(err, EXIT_LOCK_FILE, "cannot lock " + e.getMessage());
         }
-        try (Lock held = lock) {
-            if (!supervisor.hold(held)) {
-                return EXIT_SOFTWARE; // this JVM is exiting; its status is the signal's, not this
-            }
-            if (verbose) {
-                say(err, String.format(Locale.ROOT, "getting lock took %.6f seconds", (System.nanoTime() - start) / 1e9));
-                say(err, "executing " + command);
-            }
-            List<String> argv = new ArrayList<>(1 + args.size());
-            argv.add(command);
-            argv.addAll(args);
-            Process child;
+        int status;
+        try {
+            status = run(lock, supervisor, start, err);
+        } finally {
             try {
-                // inheritIO: COMMAND talks to locket's terminal or pipes directly. The JDK closes every
-                // other descriptor in the child, so COMMAND does not get the lock file's.
-                child = supervisor.start(new ProcessBuilder(argv).inheritIO());
-            } catch (IOException e) {
-                return cannotExecute(err, e);
+                lock.close();
+            } catch (UncheckedIOException e) {
+                // The core closed the descriptor, which released the lock anyway; COMMAND's status stands.
+                say(err, "warning: releasing " + e.getCause().getMessage());
             }
-            if (child == null) {
-                return EXIT_SOFTWARE; // this JVM is exiting
-            }
-            return child.waitFor();
-        } catch (UncheckedIOException e) {
-            // Lock.close() failed: the core closed the descriptor, which released the lock anyway.
-            return fail(err, EXIT_LOCK_FILE, "releasing " + e.getCause().getMessage());
         }
+        return status;
+    }
+
+    private int run(Lock lock, Supervisor supervisor, long start, PrintWriter err) throws InterruptedException {
+        if (!supervisor.hold(lock)) {
+            return EXIT_SOFTWARE; // this JVM is exiting; its status is the signal's, not this
+        }
+        if (verbose) {
+            say(err, String.format(Locale.ROOT, "getting lock took %.6f seconds", (System.nanoTime() - start) / 1e9));
+            say(err, "executing " + command);
+        }
+        List<String> argv = new ArrayList<>(1 + args.size());
+        argv.add(command);
+        argv.addAll(args);
+        Process child;
+        try {
+            // inheritIO: COMMAND talks to locket's terminal or pipes directly. The JDK closes every
+            // other descriptor in the child, so COMMAND does not get the lock file's.
+            child = supervisor.start(new ProcessBuilder(argv).inheritIO());
+        } catch (IOException e) {
+            return cannotExecute(err, e);
+        }
+        if (child == null) {
+            return EXIT_SOFTWARE; // this JVM is exiting
+        }
+        return child.waitFor();
     }
 
     private String optionName() {
