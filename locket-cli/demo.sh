@@ -10,8 +10,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-echo "== building: ./mvnw -B -q -DskipTests package"
-./mvnw -B -q -DskipTests package
+echo "== building: ./mvnw -B -q -DskipTests package -pl locket-cli -am"
+./mvnw -B -q -DskipTests package -pl locket-cli -am
 
 locket=$root/locket-cli/bin/locket
 work=$(mktemp -d "${TMPDIR:-/tmp}/locket-demo.XXXXXX")
