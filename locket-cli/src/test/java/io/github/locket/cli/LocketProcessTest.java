@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.locket.Lock;
 import io.github.locket.Locket;
+import io.github.locket.testing.Child;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,7 +172,7 @@ final class LocketProcessTest {
         }
         List<String> args = new ArrayList<>();
         args.add(lock().toString());
-        args.addAll(Proc.java(LockProbe.class, "probe", lock().toString()));
+        args.addAll(Proc.java(Child.class, "probe", lock().toString()));
         try (Proc p = Proc.locket(args.toArray(String[]::new))) {
             assertThat(p.waitFor()).isZero();
             assertThat(p.stdout()).isEqualTo("BUSY");
@@ -192,7 +193,7 @@ final class LocketProcessTest {
      */
     @Test
     void sigtermToLocketStopsTheCommandThenReleases() throws Exception {
-        String probe = String.join(" ", Proc.java(LockProbe.class, "probe", lock().toString()).stream()
+        String probe = String.join(" ", Proc.java(Child.class, "probe", lock().toString()).stream()
                 .map(a -> "'" + a + "'").toList());
         String script = "trap '" + probe.replace("'", "'\\''") + "; echo CLEANED-UP; exit 3' TERM;"
                 + " echo READY; while :; do sleep 0.05; done";

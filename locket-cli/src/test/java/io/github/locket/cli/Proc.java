@@ -46,11 +46,6 @@ final class Proc implements AutoCloseable {
         return new Proc(java(LocketCommand.class, args));
     }
 
-    /** {@code java -cp <test class path> LockProbe args...}. */
-    static Proc probe(String... args) throws IOException {
-        return new Proc(java(LockProbe.class, args));
-    }
-
     static Proc exec(String... command) throws IOException {
         return new Proc(List.of(command));
     }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.github.locket.Lock;
 import io.github.locket.Locket;
 import io.github.locket.examples.webflux.Jobs.JobResult;
+import io.github.locket.testing.Children;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -35,7 +36,8 @@ import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 /**
- * The service on a real port (Netty), called over HTTP, with another process holding job locks and
+ * The service on a real port (Netty), called over HTTP, with another process (locket-core's shared
+ * test harness, {@link Children}) holding job locks and
  * BlockHound watching every event-loop and Reactor thread (installed by blockhound-junit-platform;
  * {@link #blockHoundIsWatchingTheServersEventLoop()} proves it).
  */
@@ -85,24 +87,24 @@ final class JobControllerTest {
 
     @Test
     void busyWithoutWaitingAnswers409WithRetryAfter() throws Exception {
-        try (Holder other = Holder.holding(dir.resolve("nightly.lock"))) {
+        try (Children other = holding(dir.resolve("nightly.lock"))) {
             post("nightly", "?wait=false").expectStatus().isEqualTo(HttpStatus.CONFLICT)
                     .expectHeader().valueEquals("Retry-After", "7")
                     .expectBody().jsonPath("$.title").isEqualTo("Job busy");
-            other.release();
+            release(other);
         }
         post("nightly", "?wait=false").expectStatus().isOk();
     }
 
     @Test
     void busyPastTheTimeoutAnswers503() throws Exception {
-        try (Holder other = Holder.holding(dir.resolve("backup.lock"))) {
+        try (Children other = holding(dir.resolve("backup.lock"))) {
             long start = System.nanoTime();
             post("backup", "").expectStatus().isEqualTo(HttpStatus.SERVICE_UNAVAILABLE)
                     .expectHeader().valueEquals("Retry-After", "7")
                     .expectBody().jsonPath("$.detail").value(d -> assertThat((String) d).contains("2 s"));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
-            other.release();
+            release(other);
         }
         assertThat(dir.resolve("backup.log")).doesNotExist();
     }
@@ -110,12 +112,12 @@ final class JobControllerTest {
     @Test
     void waitingRequestRunsTheJobOnceTheOtherProcessLetsGo() throws Exception {
         Path lockFile = dir.resolve("sync.lock");
-        try (Holder other = Holder.holding(lockFile)) {
+        try (Children other = holding(lockFile)) {
             CompletableFuture<JobResult> response = CompletableFuture.supplyAsync(() -> post("sync", "")
                     .expectStatus().isOk().expectBody(JobResult.class).returnResult().getResponseBody());
             awaitKernelWaiter(lockFile); // the service is queued behind the other process
             assertThat(response).isNotDone();
-            other.release();
+            release(other);
             assertThat(response.get(60, TimeUnit.SECONDS).run()).isEqualTo(1);
         }
     }
@@ -179,6 +181,18 @@ final class JobControllerTest {
     }
 
     // ---- helpers ----
+
+    /** Another process (a child JVM from the test class path) that holds {@code lockFile} until released. */
+    private static Children holding(Path lockFile) throws IOException, InterruptedException {
+        Children other = Children.start("hold", lockFile.toString());
+        other.expect("LOCKED");
+        return other;
+    }
+
+    private static void release(Children holder) throws IOException, InterruptedException {
+        holder.send("release");
+        holder.expect("RELEASED");
+    }
 
     /** Whether another acquisition could take the lock now (this JVM is the service's: same registry). */
     private static boolean isFreeSeenFromThisJvm(Path lockFile) throws IOException {
