@@ -40,9 +40,11 @@ final class Flocks {
             opener = null;
         }
         if (opener == null) {
-            log.log(Level.WARNING, "Locket: no native binding for flock(2) (Java " + Runtime.version().feature()
-                    + "; Java 22+ needs --enable-native-access=io.github.locket or ALL-UNNAMED allowed, Java 17-21 needs"
-                    + " JNA on the class path); locks will not exclude Python's locket, filelock or flock(1)");
+            String fix = Runtime.version().feature() >= 22
+                    ? "allow native access: --enable-native-access=ALL-UNNAMED (or =io.github.locket on the module path)"
+                    : "add net.java.dev.jna:jna to the class path";
+            log.log(Level.WARNING, "Locket: no native binding for flock(2) on Java " + Runtime.version().feature()
+                    + " (" + fix + "); locks will not exclude Python's locket, filelock or flock(1)");
         }
         return opener;
     }

@@ -45,12 +45,7 @@ public final class Locket {
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public static LockFile lockFile(Path path, Duration timeout) {
-        Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout < 0: " + timeout + " (for lock file " + path + ")");
-        }
-        return new LockFile(path, timeout);
+        return lockFile(path).withTimeout(timeout);
     }
 
     /**
