@@ -296,6 +296,24 @@ final class LockFileTest {
     }
 
     @Test
+    void copiesWithAnotherTimeoutAreTheSameLock() throws Exception {
+        LockFile patient = Locket.lockFile(file("a.lock"), Duration.ofSeconds(30));
+        LockFile once = patient.withTimeout(Duration.ZERO);
+        LockFile forever = patient.withoutTimeout();
+        assertThat(once.timeout()).hasValue(Duration.ZERO);
+        assertThat(forever.timeout()).isEmpty();
+        assertThat(forever.withoutTimeout()).isSameAs(forever);
+        assertThat(once.path()).isEqualTo(patient.path());
+        try (Lock lock = forever.acquire()) {
+            assertThatThrownBy(once::acquire).isInstanceOf(LockTimeoutException.class);
+            assertThat(patient.tryAcquire()).isEmpty();
+        }
+        assertThatThrownBy(() -> patient.withTimeout(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-1S");
+        assertThatThrownBy(() -> patient.withTimeout(null)).hasMessage("timeout");
+    }
+
+    @Test
     void toStringShowsPathAndState() throws Exception {
         Path path = file("a.lock");
         LockFile lockFile = Locket.lockFile(path, Duration.ofMillis(1500));

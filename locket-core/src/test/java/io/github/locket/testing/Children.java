@@ -96,6 +96,12 @@ public final class Children implements AutoCloseable {
         }
     }
 
+    /** Starts any program, read line by line like a child JVM. */
+    public static Children exec(String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new Children(p);
+    }
+
     private static Children start(List<String> prefix, String classPath, String... args) throws IOException {
         List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
