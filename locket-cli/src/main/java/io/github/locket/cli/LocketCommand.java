@@ -38,7 +38,8 @@ import picocli.CommandLine.TypeConversionException;
  * LOCKFILE, the way util-linux {@code flock(1)} does, and exits with COMMAND's status.
  *
  * <p>The lock is Locket's ({@link Locket#lockFile(Path)}): the same lock that Java code using
- * Locket takes on that file, in any process. It is held by this JVM, not by COMMAND: COMMAND does
+ * Locket takes on that file, in any process; on Linux it includes {@code flock(2)} (JNA ships in
+ * the jar), so {@code flock(1)} users are excluded too. It is held by this JVM, not by COMMAND: COMMAND does
  * not inherit the descriptor (the JDK closes every other descriptor in a child), and the lock is
  * released as soon as COMMAND exits, even if COMMAND left background processes behind.
  *
@@ -76,9 +77,9 @@ import picocli.CommandLine.TypeConversionException;
         footer = {
             "LOCKFILE is created (empty) if missing and never deleted. The lock is held by locket, not by COMMAND: it is"
                     + " released when COMMAND exits, and background processes COMMAND leaves behind do not hold it.",
-            "Locket's lock is the one Java programs using Locket take. On Linux it is a POSIX (fcntl) lock and does not"
-                    + " exclude flock(1) or other flock(2) users; on Windows it is LockFileEx on byte 0, like Python's"
-                    + " locket and filelock.",
+            "Locket's lock is the one Java programs using Locket take. On Linux it is both a POSIX (fcntl) lock and a"
+                    + " flock(2) lock, so it also excludes flock(1) and Python's locket and filelock; on Windows it is"
+                    + " LockFileEx on byte 0, like Python's locket and filelock. --version lists the protocols in effect.",
             "If locket is told to stop (SIGTERM, SIGINT, SIGHUP, Ctrl-C) it sends SIGTERM to COMMAND and its"
                     + " descendants, waits for COMMAND to exit, then releases the lock.",
         })
@@ -398,7 +399,7 @@ public final class LocketCommand implements Callable<Integer> {
         }
     }
 
-    /** "locket 0.1.0", the Java runtime and the OS. */
+    /** "locket 0.1.0", the Java runtime and the OS, and which OS locks a lock takes part in. */
     static final class Version implements IVersionProvider {
         @Override
         public String[] getVersion() throws IOException {
@@ -412,6 +413,7 @@ public final class LocketCommand implements Callable<Integer> {
                 "locket " + p.getProperty("version", "(unknown version)"),
                 "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + "), "
                         + System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+                "lock protocols: " + Locket.protocols(),
             };
         }
     }

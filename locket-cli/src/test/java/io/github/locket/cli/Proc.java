@@ -58,6 +58,9 @@ final class Proc implements AutoCloseable {
         c.add("-XX:TieredStopAtLevel=1");
         c.add("-XX:+UseSerialGC");
         c.add("-Xshare:auto");
+        // What locket.jar's manifest says (Enable-Native-Access) for java -jar: JNA's flock(2) binding
+        // loads a native library, which Java 24+ would otherwise warn about on stderr.
+        c.add("--enable-native-access=ALL-UNNAMED");
         c.add("-cp");
         c.add(System.getProperty("java.class.path"));
         c.add(mainClass.getName());

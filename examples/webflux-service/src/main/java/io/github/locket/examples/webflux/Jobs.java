@@ -1,5 +1,6 @@
 package io.github.locket.examples.webflux;
 
+import io.github.locket.Locket;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -19,10 +22,16 @@ import reactor.core.scheduler.Schedulers;
  */
 @Component
 public class Jobs {
+    private static final Logger LOG = LoggerFactory.getLogger(Jobs.class);
+
     private final Path dir;
 
     public Jobs(JobsProperties properties) throws IOException {
         this.dir = Files.createDirectories(properties.dir());
+        // Locket binds flock(2) the first time it is used, which on Java 17-21 means JNA unpacking and
+        // loading a native library: blocking file I/O. Do it here, at startup, not on the event loop
+        // that serves the first request. It also tells which programs these locks exclude.
+        LOG.info("Locket lock protocols: {} (FLOCK: also excludes flock(1) and Python's locket)", Locket.protocols());
     }
 
     /** The job directory, created at startup. */

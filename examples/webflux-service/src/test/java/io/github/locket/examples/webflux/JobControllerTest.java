@@ -8,7 +8,12 @@ import io.github.locket.Lock;
 import io.github.locket.Locket;
 import io.github.locket.examples.webflux.Jobs.JobResult;
 import io.github.locket.testing.Children;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -21,6 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -94,6 +101,25 @@ final class JobControllerTest {
             release(other);
         }
         post("nightly", "?wait=false").expectStatus().isOk();
+    }
+
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aCronJobUnderFlockCommandAlsoMakesItBusy() throws Exception {
+        // util-linux flock(1) takes flock(2), which Locket takes too on Linux (JNA is on this class path).
+        Process flock = new ProcessBuilder("flock", dir.resolve("cron.lock").toString(), "sh", "-c", "echo HOLDING; read line")
+                .redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(flock.getInputStream(), StandardCharsets.UTF_8));
+                Writer in = new OutputStreamWriter(flock.getOutputStream(), StandardCharsets.UTF_8)) {
+            assertThat(out.readLine()).isEqualTo("HOLDING");
+            post("cron", "?wait=false").expectStatus().isEqualTo(HttpStatus.CONFLICT);
+            in.write("go\n");
+            in.flush();
+            assertThat(flock.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            flock.destroyForcibly();
+        }
+        post("cron", "?wait=false").expectStatus().isOk();
     }
 
     @Test
@@ -172,12 +198,16 @@ final class JobControllerTest {
     @Test
     void locketsFirstAttemptIsAllowedOnReactorThreads() {
         // The one attempt on the caller's thread is a non-blocking tryLock: fine on any thread.
-        Mono<Boolean> tries = Mono.fromCallable(() -> {
-            Optional<Lock> lock = Locket.lockFile(dir.resolve("try.lock")).tryAcquire();
-            lock.ifPresent(Lock::close);
-            return lock.isPresent();
-        }).subscribeOn(Schedulers.parallel());
-        assertThat(tries.block()).isTrue();
+        Mono<Boolean> tries = Mono.just(dir.resolve("try.lock")).publishOn(Schedulers.parallel()).map(path -> {
+            try {
+                Optional<Lock> lock = Locket.lockFile(path).tryAcquire();
+                lock.ifPresent(Lock::close);
+                return lock.isPresent();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        StepVerifier.create(tries).expectNext(true).verifyComplete();
     }
 
     // ---- helpers ----
