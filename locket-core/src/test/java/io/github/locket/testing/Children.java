@@ -49,7 +49,12 @@ public final class Children implements AutoCloseable {
 
     /** Starts {@code java -cp <test class path> io.github.locket.Child args...}. */
     public static Children start(String... args) throws IOException {
-        return start(List.of(), System.getProperty("java.class.path"), args);
+        return start(List.of(), List.of(), System.getProperty("java.class.path"), args);
+    }
+
+    /** Like {@link #start(String...)}, with extra options for the child JVM. */
+    public static Children startWithOptions(List<String> jvmOptions, String... args) throws IOException {
+        return start(List.of(), jvmOptions, System.getProperty("java.class.path"), args);
     }
 
     /**
@@ -58,13 +63,27 @@ public final class Children implements AutoCloseable {
      */
     public static Children startAsNobody(String... args) throws IOException {
         // The build directory may sit where nobody cannot read (a clone under /root): copy
-        // Locket's classes and the harness to a world-readable place first.
+        // Locket's classes (a directory, or the packaged JAR) and the harness to a world-readable
+        // place first.
         Path classes = Files.createTempDirectory("locket-nobody-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        copyTree(Path.of(codeSource(Locket.class)), classes);
-        copyTree(Path.of(codeSource(Child.class)), classes);
+        List<String> classPath = new ArrayList<>();
+        for (Class<?> c : List.of(Locket.class, Child.class)) {
+            Path from = Path.of(codeSource(c));
+            if (Files.isDirectory(from)) {
+                copyTree(from, classes);
+                if (!classPath.contains(classes.toString())) {
+                    classPath.add(classes.toString());
+                }
+            } else {
+                Path jar = classes.resolve(from.getFileName().toString());
+                Files.copy(from, jar, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+                classPath.add(jar.toString());
+            }
+        }
         Children child = start(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
-                classes.toString(), args);
+                List.of(), String.join(java.io.File.pathSeparator, classPath), args);
         child.scratch = classes;
         return child;
     }
@@ -102,11 +121,16 @@ public final class Children implements AutoCloseable {
         return new Children(p);
     }
 
-    private static Children start(List<String> prefix, String classPath, String... args) throws IOException {
+    private static Children start(List<String> prefix, List<String> jvmOptions, String classPath, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xshare:auto");
         command.add("-XX:TieredStopAtLevel=1");
+        if (Runtime.version().feature() >= 22 && jvmOptions.stream().noneMatch(o -> o.contains("native-access"))) {
+            command.add("--enable-native-access=ALL-UNNAMED"); // as the test JVM: FFM or JNA without warnings
+        }
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath);
         command.add(Child.class.getName());
