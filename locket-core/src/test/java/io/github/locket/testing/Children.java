@@ -57,6 +57,12 @@ public final class Children implements AutoCloseable {
         return start(List.of(), jvmOptions, System.getProperty("java.class.path"), args);
     }
 
+    /** Starts another main class, on the test class path, with the JIT as usual (for measurements). */
+    public static Children startClass(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
+        return new Children(new ProcessBuilder(command(List.of(), jvmOptions, System.getProperty("java.class.path"),
+                main.getName(), args)).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    }
+
     /**
      * Starts the child as the unprivileged user {@code nobody} (we run as root in CI, and root may
      * write any file), with only Locket's own classes on its class path.
@@ -123,20 +129,26 @@ public final class Children implements AutoCloseable {
 
     private static Children start(List<String> prefix, List<String> jvmOptions, String classPath, String... args)
             throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1")); // quick start
+        options.addAll(jvmOptions);
+        Process p = new ProcessBuilder(command(prefix, options, classPath, Child.class.getName(), args))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new Children(p);
+    }
+
+    private static List<String> command(List<String> prefix, List<String> jvmOptions, String classPath, String main,
+            String... args) {
         List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xshare:auto");
-        command.add("-XX:TieredStopAtLevel=1");
         if (Runtime.version().feature() >= 22 && jvmOptions.stream().noneMatch(o -> o.contains("native-access"))) {
             command.add("--enable-native-access=ALL-UNNAMED"); // as the test JVM: FFM or JNA without warnings
         }
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath);
-        command.add(Child.class.getName());
+        command.add(main);
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        return new Children(p);
+        return command;
     }
 
     /** Waits for the next line and checks that it starts with {@code expected}; returns it. */
