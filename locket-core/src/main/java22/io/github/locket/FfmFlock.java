@@ -111,7 +111,7 @@ final class FfmFlock implements Flock {
                 cName.set(JAVA_BYTE, name.length, (byte) 0);
                 MemorySegment captured = arena.allocate(Natives.CAPTURED);
                 for (;;) {
-                    int fd = (int) Natives.OPEN.invokeExact(captured, cName, O_RDONLY | O_CLOEXEC);
+                    int fd = (int) Natives.OPEN.invokeExact(captured, cName, O_WRONLY | O_CLOEXEC);
                     if (fd >= 0) {
                         return new FfmFlock(fd, path);
                     }

@@ -65,7 +65,7 @@ public final class Children implements AutoCloseable {
 
     /**
      * Starts the child as the unprivileged user {@code nobody} (we run as root in CI, and root may
-     * write any file), with only Locket's own classes on its class path.
+     * write any file), with only Locket's own classes (and JNA, if present) on its class path.
      */
     public static Children startAsNobody(String... args) throws IOException {
         // The build directory may sit where nobody cannot read (a clone under /root): copy
@@ -74,7 +74,13 @@ public final class Children implements AutoCloseable {
         Path classes = Files.createTempDirectory("locket-nobody-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         List<String> classPath = new ArrayList<>();
-        for (Class<?> c : List.of(Locket.class, Child.class)) {
+        List<Class<?>> sources = new ArrayList<>(List.of(Locket.class, Child.class));
+        try { // and JNA when this JVM has it, so that the child binds flock(2) the same way
+            sources.add(Class.forName("com.sun.jna.Native", false, Children.class.getClassLoader()));
+        } catch (ClassNotFoundException absent) {
+            // the child has what this JVM has: no JNA
+        }
+        for (Class<?> c : sources) {
             Path from = Path.of(codeSource(c));
             if (Files.isDirectory(from)) {
                 copyTree(from, classes);
