@@ -49,7 +49,12 @@ interface Flock {
     int LOCK_EX = 2;
     int LOCK_NB = 4;
     int LOCK_UN = 8;
-    int O_RDONLY = 0;
+    /**
+     * The flock(2) descriptor is opened for writing, as the channel is: the same permission, so it
+     * cannot fail where the channel succeeded (read access is not needed), and NFS, which emulates
+     * flock(2) with fcntl locks, refuses an exclusive lock on a read-only descriptor (EBADF).
+     */
+    int O_WRONLY = 1;
     int O_CLOEXEC = 0x80000;
     int EINTR = 4;
     int EWOULDBLOCK = 11;

@@ -2,6 +2,7 @@ package io.github.locket;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -51,7 +52,22 @@ final class Flocks {
 
     /** A flock(2) descriptor for a newly registered file, or {@link Flock#NONE}. */
     static Flock open(Path path) throws IOException {
-        return OPENER == null ? Flock.NONE : OPENER.open(path);
+        if (OPENER == null || onNfs(path)) {
+            return Flock.NONE;
+        }
+        return OPENER.open(path);
+    }
+
+    /**
+     * On NFS, Linux emulates flock(2) with an fcntl lock on the whole file: the fcntl half alone
+     * already excludes flock users there, and a flock half would conflict with our own fcntl half.
+     */
+    private static boolean onNfs(Path path) {
+        try {
+            return Files.getFileStore(path).type().startsWith("nfs");
+        } catch (IOException unknown) {
+            return false;
+        }
     }
 
     static Set<LockProtocol> protocols() {

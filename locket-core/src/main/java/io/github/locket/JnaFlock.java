@@ -32,7 +32,7 @@ final class JnaFlock implements Flock {
         public Flock open(Path path) throws IOException {
             for (;;) {
                 try {
-                    return new JnaFlock(JnaFlock.open(path.toString(), O_RDONLY | O_CLOEXEC), path);
+                    return new JnaFlock(JnaFlock.open(path.toString(), O_WRONLY | O_CLOEXEC), path);
                 } catch (LastErrorException e) {
                     if (e.getErrorCode() != EINTR) {
                         throw failure(path, "open for flock(2)", e);

@@ -62,6 +62,14 @@ final class InteropTest {
                 .containsExactlyInAnyOrder(LockProtocol.FCNTL, LockProtocol.FLOCK);
     }
 
+    /** Maven says which binding each run must use: JNA from target/classes, FFM from the JAR on 22+. */
+    @Test
+    void theExpectedBindingIsInEffect() {
+        String expected = System.getProperty("locket.expect.binding");
+        assumeTrue(expected != null, "locket.expect.binding is set by the Maven build only");
+        assertThat(Flocks.binding()).as("binding on Java " + Runtime.version()).isEqualTo(expected);
+    }
+
     private static void requirePythonLocket() throws Exception {
         boolean present = new ProcessBuilder(PYTHON, "-c", "import locket").start().waitFor() == 0;
         if (System.getenv("CI") != null) {

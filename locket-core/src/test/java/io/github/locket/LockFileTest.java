@@ -256,6 +256,7 @@ final class LockFileTest {
     void tenThousandSynchronousWaitersDrainWithoutStackOverflowOrExtraThreads() throws Exception {
         LockFile lockFile = Locket.lockFile(file("a.lock"));
         int threadsBefore = Thread.activeCount();
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         Lock held = lockFile.acquire();
         AtomicInteger inside = new AtomicInteger();
         AtomicInteger served = new AtomicInteger();
@@ -277,7 +278,13 @@ final class LockFileTest {
         peakThreads = Math.max(peakThreads, Thread.activeCount());
         assertThat(served).hasValue(10_000);
         assertThat(overlaps).hasValue(0);
-        assertThat(peakThreads - threadsBefore).isLessThanOrEqualTo(2);
+        java.util.Set<Thread> after = new java.util.HashSet<>(Thread.getAllStackTraces().keySet());
+        after.removeAll(before);
+        // Every 64 hand-offs the lock goes back to the OS; the grant comes on a locket-io thread
+        // whose delivery releases again and so queues the next OS wait while it is still busy:
+        // two I/O threads take turns, a third (rarely a fourth) when one is slow to return to the
+        // pool, as on a loaded machine. One thread per waiter would be thousands.
+        assertThat(peakThreads - threadsBefore).as("new threads: " + after).isLessThanOrEqualTo(4);
         assertThat(lockFile.tryAcquire()).hasValueSatisfying(Lock::close);
     }
 
