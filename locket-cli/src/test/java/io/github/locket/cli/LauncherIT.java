@@ -35,6 +35,11 @@ final class LauncherIT {
         try (Proc p = Proc.exec(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString(), "--version")) {
             assertThat(p.waitFor()).isZero();
             assertThat(p.stdout()).startsWith("locket 0.");
+            if (System.getProperty("os.name").startsWith("Linux")) {
+                // The flock(2) binding (JNA on 17-21, FFM on 22+) is in the jar and may run: no warnings.
+                assertThat(p.stdout()).contains("lock protocols: [FCNTL, FLOCK]");
+            }
+            assertThat(p.stderr()).isEmpty();
         }
     }
 
