@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the project, starts the example service, and calls it with curl while the `locket` command,
-# in another process, holds the job's lock: 200, then 409 (wait=false), 503 (timeout), 200 (waited).
+# then util-linux flock(1), in another process, holds the job's lock: 200, then 409 (wait=false),
+# 503 (timeout), 200 (waited), 409 again under flock(1).
 #
 #   ./examples/webflux-service/demo.sh        PORT=8081 ./examples/webflux-service/demo.sh
 #
@@ -33,7 +34,7 @@ for _ in $(seq 1 300); do
     kill -0 "$service" 2>/dev/null || { cat "$jobs/service.log"; exit 1; }
     sleep 0.1
 done
-grep -o 'Started JobServiceApplication in .*' "$jobs/service.log" || true
+grep -o -e 'Locket lock protocols: .*' -e 'Started JobServiceApplication in .*' "$jobs/service.log" || true
 
 say "curl -s -X POST localhost:$port/jobs/nightly"
 curl -s -X POST "localhost:$port/jobs/nightly"; echo
@@ -52,6 +53,16 @@ curl -s -i -X POST "localhost:$port/jobs/nightly"; echo
 say "time curl -s -X POST 'localhost:$port/jobs/nightly'      # waits for the cron job to finish"
 time curl -s -X POST "localhost:$port/jobs/nightly"; echo
 wait "$cron"
+
+if command -v flock >/dev/null 2>&1; then
+    say "flock $jobs/nightly.lock sh -c 'echo flock: nightly running; sleep 2' &"
+    flock "$jobs/nightly.lock" sh -c 'echo "flock: nightly running"; touch "$0"; sleep 2' "$jobs/flock-holds" &
+    holder=$!
+    until [ -e "$jobs/flock-holds" ]; do sleep 0.05; done
+    say "curl -s -i -X POST 'localhost:$port/jobs/nightly?wait=false'   # util-linux flock(1) holds it"
+    curl -s -i -X POST "localhost:$port/jobs/nightly?wait=false"; echo
+    wait "$holder"
+fi
 
 say "curl -s -i -X POST 'localhost:$port/jobs/..%2Fetc%2Fpasswd'"
 curl -s -i -X POST "localhost:$port/jobs/..%2Fetc%2Fpasswd"; echo
