@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 /**
  * A lock named by a file: one lock per file, in this JVM and across processes. Made by {@link
@@ -27,6 +28,13 @@ import java.util.concurrent.CompletableFuture;
  *   <li>When the holding process dies, the operating system frees the lock.
  *   <li>The lock file is created (empty) when missing and never deleted. Lock byte range [0,1):
  *       on Windows this is what Python's locket and filelock lock too.
+ *   <li>If another program deletes the lock file, or renames another file over it, an acquisition
+ *       never returns a lock on the file the path no longer names: after each grant the path is
+ *       checked (one {@code stat}, comparing device and inode) and, if it names another file or
+ *       none, the grant is released and the acquisition starts over on the path's file, within the
+ *       same timeout. A process that already holds the old file keeps it, though, and cannot be
+ *       told; so do not let anything delete or replace a lock file in use. (Not on Windows, where
+ *       a file has no cheap identity.)
  * </ul>
  *
  * <h2>Timeouts</h2>
@@ -145,13 +153,21 @@ public final class LockFile {
             return lock;
         }
         for (;;) {
-            Object r = entry().acquire(this, true);
+            FileEntry e = entry();
+            Object r = e.acquire(this, true);
+            Lock lock;
             if (r instanceof Lock) {
-                return (Lock) r;
+                lock = (Lock) r;
             } else if (r instanceof Waiter) {
-                return ((Waiter) r).await(timeoutNanos < 0 ? -1 : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+                // The timeout counts from the call, across a stale grant too (see verify); 0 still
+                // waits for a grant already under way, then times out.
+                lock = ((Waiter) r).await(timeoutNanos < 0 ? -1 : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+            } else {
+                continue; // FileEntry.CLOSED: the entry was evicted under us; resolve the path again
             }
-            // FileEntry.CLOSED: the entry was evicted under us; resolve the path again.
+            if (verify(e, lock)) {
+                return lock;
+            }
         }
     }
 
@@ -176,17 +192,17 @@ public final class LockFile {
      * @return a future of the held lock
      */
     public CompletableFuture<Lock> acquireAsync() {
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0; // counts from the call
         try {
             for (;;) {
-                Object r = entry().acquire(this, timeoutNanos != 0);
+                FileEntry e = entry();
+                Object r = e.acquire(this, timeoutNanos != 0);
                 if (r instanceof Lock) {
-                    return CompletableFuture.completedFuture((Lock) r);
-                } else if (r instanceof Waiter) {
-                    Waiter w = (Waiter) r;
-                    if (timeoutNanos > 0) {
-                        w.scheduleTimeout(timeoutNanos);
+                    if (verify(e, (Lock) r)) {
+                        return CompletableFuture.completedFuture((Lock) r);
                     }
-                    return w.future();
+                } else if (r instanceof Waiter) {
+                    return new Verified(deadline).follow((Waiter) r);
                 } else if (r == null) {
                     return CompletableFuture.failedFuture(timeoutException());
                 } else if (r == FileEntry.ORPHANED) {
@@ -195,6 +211,73 @@ public final class LockFile {
             }
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * The user's future of a queued acquisition: completed with a grant only once {@link #verify}
+     * accepted it, else the acquisition starts over on the file the path names now. Completing it
+     * from outside abandons the current wait, exactly as completing a waiter's own future does.
+     */
+    private final class Verified implements BiConsumer<Lock, Throwable> {
+        private final CompletableFuture<Lock> result = new CompletableFuture<>();
+        private final long deadline; // System.nanoTime() when the timeout expires; 0: untimed
+        private volatile Waiter current;
+
+        Verified(long deadline) {
+            this.deadline = deadline;
+        }
+
+        /** The user's future completed (by us, or from outside): abandon the current wait. */
+        @Override
+        public void accept(Lock lock, Throwable failure) {
+            current.future().cancel(false); // a no-op once the waiter's future completed
+        }
+
+        /** Follows the queued waiter {@code w}: the first one, or one after a stale grant. */
+        CompletableFuture<Lock> follow(Waiter w) {
+            if (timeoutNanos > 0) {
+                w.scheduleTimeout(Math.max(1, deadline - System.nanoTime()));
+            }
+            boolean first = current == null;
+            current = w;
+            if (first) {
+                result.whenComplete(this);
+            } else if (result.isDone()) {
+                w.future().cancel(false); // completed from outside while we were starting over
+            }
+            w.future().whenComplete((lock, failure) -> granted(w, lock, failure));
+            return result;
+        }
+
+        private void granted(Waiter w, Lock lock, Throwable failure) {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            try {
+                if (verify(w.entry, lock)) {
+                    if (!result.complete(lock)) {
+                        lock.close(); // the user's future completed meanwhile
+                    }
+                    return;
+                }
+                while (!result.isDone()) { // start over on the file the path names now
+                    FileEntry e = entry();
+                    Object r = e.acquire(LockFile.this, true);
+                    if (r instanceof Waiter) {
+                        follow((Waiter) r);
+                        return;
+                    } else if (r instanceof Lock && verify(e, (Lock) r)) {
+                        if (!result.complete((Lock) r)) {
+                            ((Lock) r).close();
+                        }
+                        return;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
         }
     }
 
@@ -242,10 +325,43 @@ public final class LockFile {
                 // An abandoned acquisition's OS wait is still pending: stop it (this can wait for
                 // the I/O thread to leave the kernel, about a millisecond), then try afresh.
                 Registry.evictIfUnused(e);
-            } else if (r != FileEntry.CLOSED) {
+            } else if (r == null) {
+                return null;
+            } else if (r != FileEntry.CLOSED && verify(e, (Lock) r)) {
                 return (Lock) r;
             }
         }
+    }
+
+    /**
+     * The identity check, after every grant: does the path still name the file that {@code e}
+     * locked? Another program may have deleted the lock file, or renamed another file over it,
+     * since {@code e} was opened (a cached entry, or a waiter queued on the old file). A lock on
+     * the old file then excludes nobody who opens the path now, so it is released, the path
+     * resolved again, and the caller starts over.
+     *
+     * <p>One {@code stat} of the path; it cannot see a replacement that happens after it returns.
+     *
+     * @return true if {@code lock} may be handed out; false if it was released
+     * @throws IOException if the path cannot be examined any more (the lock was released)
+     */
+    private boolean verify(FileEntry e, Lock lock) throws IOException {
+        boolean same;
+        try {
+            same = Registry.names(path, e);
+        } catch (IOException | RuntimeException failure) {
+            lock.close();
+            throw failure;
+        }
+        if (!same) {
+            lock.close();
+            if (resolved.entry == e) {
+                resolved.entry = null;
+            }
+            // The path no longer leads to this descriptor: close it once nobody uses it.
+            Threads.execute(() -> Registry.evictIfUnused(e));
+        }
+        return same;
     }
 
     private FileEntry entry() throws IOException {

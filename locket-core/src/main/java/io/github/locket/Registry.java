@@ -133,6 +133,20 @@ final class Registry {
         e.closeChannels();
     }
 
+    /**
+     * Whether {@code path} names {@code e}'s file now, by identity: false if the file was deleted
+     * or another renamed over it. Always true on Windows, which has no cheap file identity (the
+     * key there is the real path, which a replacement keeps).
+     */
+    static boolean names(Path path, FileEntry e) throws IOException {
+        BasicFileAttributes attrs = statOrNull(path);
+        if (attrs == null) {
+            return false;
+        }
+        Object key = attrs.fileKey();
+        return key == null || key.equals(e.key);
+    }
+
     /** Number of open entries: for tests and diagnostics. */
     static int size() {
         return MAP.size();
