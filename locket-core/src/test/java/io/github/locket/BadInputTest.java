@@ -72,6 +72,48 @@ final class BadInputTest {
     }
 
     @Test
+    void aUnixSocketIsNotALockFile() throws Exception {
+        Path socket = dir.resolve("socket");
+        try (java.nio.channels.ServerSocketChannel server =
+                java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            server.bind(java.net.UnixDomainSocketAddress.of(socket));
+            assertFailsEveryWay(socket, e -> assertThat(e).isInstanceOf(FileSystemException.class)
+                    .hasMessageContaining(socket.toString())
+                    .hasMessageContaining("not a regular file"));
+        }
+    }
+
+    @Test
+    void theEmptyPathIsTheWorkingDirectoryAndSoNotALockFile() {
+        assertFailsEveryWay(Path.of(""), e -> assertThat(e).isInstanceOf(FileSystemException.class)
+                .hasMessageContaining("is a directory"));
+    }
+
+    /**
+     * {@code /proc/version} is a regular, read-only file to {@code stat}: root may open it for
+     * writing (nothing is ever written) and lock it, so for root it works as a lock between
+     * processes; an ordinary user is refused, naming the path. (Beware {@code /proc/self/...}:
+     * it names a different file in every process, so it excludes nobody.)
+     */
+    @Test
+    void aFileOnProcWorksForRootAndIsRefusedToAnOrdinaryUser() throws Exception {
+        Path proc = Path.of("/proc/version");
+        if (Children.isRoot()) {
+            try (Lock lock = Locket.lockFile(proc).acquire()) {
+                assertThat(Children.freeAsSeenFromAnotherProcess(proc)).isFalse();
+            }
+            assertThat(Children.freeAsSeenFromAnotherProcess(proc)).isTrue();
+            try (Children child = Children.startAsNobody("probe", proc.toString())) {
+                child.expect("ERROR java.nio.file.AccessDeniedException: " + proc
+                        + ": cannot open the lock file for writing: permission denied");
+            }
+        } else {
+            assertFailsEveryWay(proc, e -> assertThat(e).isInstanceOf(java.nio.file.AccessDeniedException.class)
+                    .hasMessageContaining(proc.toString()));
+        }
+    }
+
+    @Test
     void aSymbolicLinkLoopIsNamed() throws Exception {
         Path a = dir.resolve("a.lock");
         Path b = dir.resolve("b.lock");

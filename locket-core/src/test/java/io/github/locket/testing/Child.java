@@ -34,6 +34,19 @@ import java.util.stream.Collectors;
  *   <li>{@code churn PATH MIN_MICROS MAX_MICROS}: take and release the lock in a loop, holding
  *       it between those times, until stdin says {@code stop}; print {@code STARTED} and then
  *       {@code STOPPED n}.
+ *   <li>{@code loop PATH COUNTER LOG MIN_MICROS MAX_MICROS}: for the fault tests, loop until
+ *       killed (or stdin EOF): write-ahead log lines {@code waiting n}, {@code granted n}, {@code
+ *       done n v} (after writing {@code v} to the counter, crash-safely), {@code released n}, each
+ *       one {@code write(2)} to LOG, so a SIGKILL loses nothing already logged. Prints {@code
+ *       STARTED}.
+ *   <li>{@code exit-holding PATH}: acquire, print {@code LOCKED}, and on any stdin line call
+ *       {@code System.exit(0)} without releasing.
+ *   <li>{@code throw-holding PATH}: acquire, print {@code LOCKED}, and on any stdin line let an
+ *       exception escape {@code main} without releasing.
+ *   <li>{@code thread-dies-holding PATH}: a thread acquires and dies of an uncaught exception;
+ *       print {@code DIED}; exit normally on any stdin line.
+ *   <li>{@code pending PATH WAITERS}: start WAITERS acquisitions that cannot be granted (async,
+ *       half of them timed), print {@code PENDING}, and return from {@code main}.
  * </ul>
  */
 public final class Child {
@@ -125,6 +138,48 @@ public final class Child {
                 say("STOPPED " + n);
                 break;
             }
+            case "loop":
+                loop(path, Path.of(args[2]), Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]), in);
+                break;
+            case "exit-holding": {
+                Locket.lockFile(path).acquire();
+                say("LOCKED");
+                in.readLine();
+                System.exit(0);
+                break;
+            }
+            case "throw-holding": {
+                Locket.lockFile(path).acquire();
+                say("LOCKED");
+                in.readLine();
+                throw new IllegalStateException("dying with the lock held");
+            }
+            case "thread-dies-holding": {
+                Thread t = new Thread(() -> {
+                    try {
+                        Locket.lockFile(path).acquire();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    throw new IllegalStateException("thread dying with the lock held");
+                });
+                t.start();
+                t.join();
+                say("DIED");
+                in.readLine();
+                break;
+            }
+            case "pending": {
+                int waiters = Integer.parseInt(args[2]);
+                for (int i = 0; i < waiters; i++) {
+                    LockFile lockFile = i % 2 == 0 ? Locket.lockFile(path) : Locket.lockFile(path, Duration.ofHours(1));
+                    if (lockFile.acquireAsync().isDone()) {
+                        throw new IllegalStateException("granted: the test should hold the lock");
+                    }
+                }
+                say("PENDING");
+                break; // main returns with the waiters queued: the JVM must exit all the same
+            }
             default:
                 throw new IllegalArgumentException("unknown command: " + args[0]);
         }
@@ -138,6 +193,48 @@ public final class Child {
         }
         lock.close();
         say("RELEASED");
+    }
+
+    private static void loop(Path path, Path counter, Path log, int minMicros, int maxMicros, BufferedReader in)
+            throws Exception {
+        Thread watchdog = new Thread(() -> {
+            try {
+                while (in.readLine() != null) {
+                    // only EOF matters: the test is gone
+                }
+            } catch (java.io.IOException ignored) {
+                // as EOF
+            }
+            Runtime.getRuntime().halt(0);
+        });
+        watchdog.setDaemon(true);
+        watchdog.start();
+        LockFile lockFile = Locket.lockFile(path);
+        Path tmp = counter.resolveSibling(counter.getFileName() + ".tmp");
+        java.util.Random random = new java.util.Random();
+        try (java.io.FileOutputStream out = new java.io.FileOutputStream(log.toFile(), true)) {
+            say("STARTED");
+            for (long n = 1; ; n++) {
+                logLine(out, "waiting " + n);
+                try (Lock lock = lockFile.acquire()) {
+                    logLine(out, "granted " + n);
+                    long v = Long.parseLong(Files.readString(counter).trim()) + 1;
+                    Files.writeString(tmp, Long.toString(v)); // a kill here leaves the counter whole
+                    Files.move(tmp, counter, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    logLine(out, "done " + n + " " + v);
+                    long until = System.nanoTime() + 1000L * (minMicros + random.nextInt(maxMicros - minMicros + 1));
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                }
+                logLine(out, "released " + n);
+            }
+        }
+    }
+
+    /** One write(2): a line logged survives SIGKILL of this process. */
+    private static void logLine(java.io.FileOutputStream out, String line) throws java.io.IOException {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static void say(String line) {

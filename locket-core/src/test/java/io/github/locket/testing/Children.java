@@ -174,10 +174,21 @@ public final class Children implements AutoCloseable {
     }
 
     public int waitFor() throws InterruptedException {
-        if (!process.waitFor(LINE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("child " + process.pid() + " did not exit");
+        return waitFor(LINE_TIMEOUT);
+    }
+
+    /** Waits for the child to exit, at most {@code limit}; returns its exit status. */
+    public int waitFor(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("child " + process.pid() + " did not exit within " + limit);
         }
         return process.exitValue();
+    }
+
+    /** Sends SIGKILL (on Linux) and waits until the process is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        waitFor();
     }
 
     public Process process() {
