@@ -159,7 +159,12 @@ public final class Children implements AutoCloseable {
 
     /** Waits for the next line and checks that it starts with {@code expected}; returns it. */
     public String expect(String expected) throws InterruptedException {
-        String line = lines.poll(LINE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return expect(expected, LINE_TIMEOUT);
+    }
+
+    /** Waits at most {@code timeout} for the next line and checks that it starts with {@code expected}. */
+    public String expect(String expected, Duration timeout) throws InterruptedException {
+        String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         transcript.append(line).append('\n');
         if (line == null || !line.startsWith(expected)) {
             throw new AssertionError("child " + process.pid() + ": expected '" + expected + "' but got '" + line

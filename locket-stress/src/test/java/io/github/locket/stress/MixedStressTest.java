@@ -55,7 +55,7 @@ final class MixedStressTest {
             }
             for (int i = 0; i < JVMS; i++) {
                 Children jvm = jvms.get(i);
-                String done = jvm.expect("DONE");
+                String done = jvm.expect("DONE", duration.plusMinutes(2));
                 Map<String, Long> d = fields(done);
                 granted += d.get("granted");
                 gaveUp += d.get("gaveUp");
