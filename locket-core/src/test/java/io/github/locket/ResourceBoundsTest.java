@@ -4,6 +4,7 @@ import io.github.locket.testing.Children;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +45,31 @@ final class ResourceBoundsTest {
         for (int i = 4; i < held.length; i++) {
             assertThat(Locket.lockFile(held[i].path()).tryAcquire()).as("still held").isEmpty();
             held[i].close();
+        }
+    }
+
+    /**
+     * Every thread the library starts (OS waits, timers, deliveries, orphaned waits) is a daemon
+     * named {@code locket-io-N} or {@code locket-timer}, besides two that loading JNA starts.
+     * Checked in a fresh JVM, where no library thread exists yet.
+     */
+    @Test
+    void everyThreadTheLibraryStartsIsANamedDaemon() throws Exception {
+        Path path = dir.resolve("a.lock");
+        Lock held = Locket.lockFile(path).acquire();
+        try (Children child = Children.start("threads", path.toString())) {
+            child.expect("WAITING");
+            held.close();
+            child.send("go");
+            String[] words = child.expect("THREADS").split(" ");
+            List<String> started = List.of(words).subList(1, words.length);
+            assertThat(started).as("threads started by the library").isNotEmpty()
+                    // With JNA (flock(2) on Java 17-21), once per JVM: JNA's own "JNA Cleaner", and the
+                    // JDK's "process reaper", because loading libc as "c" makes JNA run ldconfig -p.
+                    .allSatisfy(t -> assertThat(t).matches(
+                            "(locket-io-\\d+|locket-timer|JNA_Cleaner|process_reaper):daemon"));
+        } finally {
+            held.close();
         }
     }
 }

@@ -45,6 +45,9 @@ import java.util.stream.Collectors;
  *       exception escape {@code main} without releasing.
  *   <li>{@code thread-dies-holding PATH}: a thread acquires and dies of an uncaught exception;
  *       print {@code DIED}; exit normally on any stdin line.
+ *   <li>{@code threads PATH}: with the lock held elsewhere, start every kind of library thread
+ *       (OS wait, timer, orphaned wait, one-shot async attempt), print {@code WAITING}; on a stdin
+ *       line take the lock, then print {@code THREADS name:daemon|user...} of threads started.
  *   <li>{@code pending PATH WAITERS}: start WAITERS acquisitions that cannot be granted (async,
  *       half of them timed), print {@code PENDING}, and return from {@code main}.
  * </ul>
@@ -179,6 +182,37 @@ public final class Child {
                 }
                 say("PENDING");
                 break; // main returns with the waiters queued: the JVM must exit all the same
+            }
+            case "threads": {
+                // With the lock held by the test: every kind of library thread, in a fresh JVM.
+                java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+                java.util.concurrent.CompletableFuture<Lock> untimed = Locket.lockFile(path).acquireAsync(); // OS wait
+                try {
+                    Locket.lockFile(path, Duration.ofMillis(50)).acquire().close(); // timer
+                    say("ERROR granted while the test holds the lock");
+                    break;
+                } catch (LockTimeoutException expected) {
+                    // as intended
+                }
+                untimed.cancel(false); // the orphaned OS wait is stopped on a library thread
+                try {
+                    Locket.lockFile(path, Duration.ZERO).acquireAsync().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException expected) {
+                    // busy: the one attempt ran off this thread
+                }
+                java.util.concurrent.CompletableFuture<Lock> waiting =
+                        Locket.lockFile(path, Duration.ofSeconds(60)).acquireAsync();
+                say("WAITING");
+                in.readLine();
+                waiting.get(30, java.util.concurrent.TimeUnit.SECONDS).close();
+                StringBuilder started = new StringBuilder("THREADS");
+                for (Thread t : Thread.getAllStackTraces().keySet()) {
+                    if (!before.contains(t)) {
+                        started.append(' ').append(t.getName().replace(' ', '_')).append(t.isDaemon() ? ":daemon" : ":user");
+                    }
+                }
+                say(started.toString());
+                break;
             }
             default:
                 throw new IllegalArgumentException("unknown command: " + args[0]);
