@@ -57,6 +57,8 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     private final Flock flock;
 
     private volatile boolean closed;
+    /** When {@link LockFile} last saw the path name this file (System.nanoTime()). */
+    volatile long verifiedAt = System.nanoTime() - LockFile.RECHECK_NANOS;
     private FileLock osLock;
     private Lock holder;
     private boolean osPending;
