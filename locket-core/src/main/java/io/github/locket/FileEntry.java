@@ -177,9 +177,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             } else {
                 try {
                     if (tryFlock(fl)) {
-                        took(fl);
-                        unlink(next);
-                        next.grant = holder = new Lock(this, next.lockFile.path());
+                        grant(next, fl);
                     } else {
                         osLock = fl;
                         scheduleFlockPoll(FLOCK_POLL_MIN_NANOS);
@@ -191,11 +189,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 }
             }
         }
-        if (next != null) {
-            Delivery.deliver(next);
-        } else if (failure != null) {
-            Registry.evictBroken(this, failure);
-        }
+        deliverOrEvict(next, failure);
     }
 
     private void scheduleFlockPoll(long nanos) {
@@ -224,9 +218,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 try {
                     if (flock.tryLock()) {
                         flockPollNanos = 0;
-                        took(osLock);
-                        unlink(next);
-                        next.grant = holder = new Lock(this, next.lockFile.path());
+                        grant(next, osLock);
                     } else {
                         scheduleFlockPoll(Math.min(2 * flockPollNanos, FLOCK_POLL_MAX_NANOS));
                         next = null;
@@ -237,11 +229,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 }
             }
         }
-        if (next != null) {
-            Delivery.deliver(next);
-        } else if (failure != null) {
-            Registry.evictBroken(this, failure);
-        }
+        deliverOrEvict(next, failure);
     }
 
     /** The pending OS wait failed (on a locket-io thread). */
@@ -429,6 +417,22 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     private static boolean isDeadlock(Throwable failure) {
         String message = failure.getMessage();
         return failure instanceof IOException && message != null && message.toLowerCase().contains("deadlock");
+    }
+
+    /** Under the monitor: the OS lock {@code fl} is fully held; it goes to {@code next}. */
+    private void grant(Waiter next, FileLock fl) {
+        took(fl);
+        unlink(next);
+        next.grant = holder = new Lock(this, next.lockFile.path());
+    }
+
+    /** Outside the monitor: hand the grant over, or give up the entry if the OS failed us. */
+    private void deliverOrEvict(Waiter next, IOException failure) {
+        if (next != null) {
+            Delivery.deliver(next);
+        } else if (failure != null) {
+            Registry.evictBroken(this, failure);
+        }
     }
 
     private void took(FileLock fl) {
