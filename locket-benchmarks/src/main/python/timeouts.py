@@ -2,8 +2,8 @@
 
 The lock file is held with flock(2) through a separate open file description (flock locks
 belong to open file descriptions, so this conflicts exactly as another process would).
-Prints key=value lines (a Java properties file), overshoot in nanoseconds.
-Usage: /usr/bin/python3 timeouts.py [samples at 10 ms] [samples at 100 ms]
+Writes key=value lines (a Java properties file), overshoot in nanoseconds.
+Usage: /usr/bin/python3 timeouts.py <out.properties> [samples at 10 ms] [samples at 100 ms]
 """
 import fcntl
 import os
@@ -15,8 +15,10 @@ import locket
 
 
 def main():
-    counts = {10: int(sys.argv[1]) if len(sys.argv) > 1 else 100,
-              100: int(sys.argv[2]) if len(sys.argv) > 2 else 40}
+    out = sys.argv[1]
+    counts = {10: int(sys.argv[2]) if len(sys.argv) > 2 else 100,
+              100: int(sys.argv[3]) if len(sys.argv) > 3 else 40}
+    lines = []
     d = tempfile.mkdtemp(prefix="locket-py-timeouts")
     path = os.path.join(d, "held.lock")
     holder = open(path, "wb")
@@ -31,8 +33,13 @@ def main():
                 raise SystemExit("acquired a held lock")
             except locket.LockError:
                 samples.append(time.monotonic_ns() - t - ms * 1000000)
-        print("python.timeout.%dms.samples=%s" % (ms, ",".join(str(s) for s in samples)))
+        lines.append("python.timeout.%dms.samples=%s" % (ms, ",".join(str(s) for s in samples)))
+        ordered = sorted(samples)
+        print("%3d ms python locket overshoot median %6.2f ms  max %6.2f ms"
+              % (ms, ordered[len(ordered) // 2] / 1e6, ordered[-1] / 1e6))
     holder.close()
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +57,7 @@ public final class WaiterScaling {
             CompletableFuture<Lock>[] futures = new CompletableFuture[n];
             long heapBefore = usedHeapAfterGc(memory);
             int threadsBefore = threads.getThreadCount();
+            Set<String> namesBefore = threadNames();
             threads.resetPeakThreadCount();
 
             long t = System.nanoTime();
@@ -64,6 +67,8 @@ public final class WaiterScaling {
             long enqueueNanos = System.nanoTime() - t;
             long heapWaiting = usedHeapAfterGc(memory);
             int threadsWaiting = threads.getThreadCount();
+            Set<String> newWhileWaiting = threadNames();
+            newWhileWaiting.removeAll(namesBefore);
             int early = 0;
             for (CompletableFuture<Lock> f : futures) {
                 early += f.isDone() ? 1 : 0;
@@ -91,6 +96,9 @@ public final class WaiterScaling {
             boolean finished = all.await(5, TimeUnit.MINUTES);
             long drainNanos = lastServed.get() - t0;
             int peakThreads = threads.getPeakThreadCount();
+            // Pool threads idle 10 s before they end: whatever the drain started is still listed.
+            Set<String> newByDrain = threadNames();
+            newByDrain.removeAll(namesBefore);
 
             Results r = Results.create()
                     .put(prefix + "waiters", n)
@@ -102,17 +110,28 @@ public final class WaiterScaling {
                     .put(prefix + "threadsWaiting", threadsWaiting)
                     .put(prefix + "extraThreadsWaiting", threadsWaiting - threadsBefore)
                     .put(prefix + "extraThreadsPeak", peakThreads - threadsBefore)
+                    .put(prefix + "newThreadsWaiting", String.join(" ", newWhileWaiting))
+                    .put(prefix + "newThreadsAfterDrain", String.join(" ", newByDrain))
                     .put(prefix + "heapBeforeBytes", heapBefore)
                     .put(prefix + "heapWaitingBytes", heapWaiting)
                     .put(prefix + "heapPerWaiterBytes", Math.round((heapWaiting - heapBefore) / (double) n))
                     .put(prefix + "enqueueNanos", enqueueNanos)
                     .put(prefix + "drainNanos", drainNanos);
-            System.out.printf("%,d waiters (%s): served %,d, failed %d; threads +%d waiting, +%d peak; heap %.0f B/waiter;"
-                            + " enqueue %.1f ms; drain %.1f ms%n", n, args[2], served.get() - failed.get(), failed.get(),
-                    threadsWaiting - threadsBefore, peakThreads - threadsBefore, (heapWaiting - heapBefore) / (double) n,
+            System.out.printf("%,d waiters (%s): served %,d, failed %d; threads +%d waiting %s, +%d peak %s;"
+                            + " heap %.0f B/waiter; enqueue %.1f ms; drain %.1f ms%n", n, args[2],
+                    served.get() - failed.get(), failed.get(), threadsWaiting - threadsBefore, newWhileWaiting,
+                    peakThreads - threadsBefore, newByDrain, (heapWaiting - heapBefore) / (double) n,
                     enqueueNanos / 1e6, drainNanos / 1e6);
             r.write(out);
         }
+    }
+
+    private static Set<String> threadNames() {
+        Set<String> names = new TreeSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            names.add(t.getName());
+        }
+        return names;
     }
 
     private static long usedHeapAfterGc(MemoryMXBean memory) throws InterruptedException {
