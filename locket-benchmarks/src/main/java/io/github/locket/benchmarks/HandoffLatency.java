@@ -44,6 +44,7 @@ public final class HandoffLatency {
         for (String strategy : strategies) {
             Path lockFile = dir.resolve(strategy + ".lock");
             List<Long> samples = new ArrayList<>();
+            List<Long> toGrant = new ArrayList<>();
             int blocked = 0;
             long started = System.nanoTime();
             try (Child a = Child.start(strategy, lockFile); Child b = Child.start(strategy, lockFile)) {
@@ -60,14 +61,24 @@ public final class HandoffLatency {
                     boolean inKernel = measured && blockedInKernel(b.pid());
                     a.send("release");
                     long t0 = a.expectLong("released");
-                    long t1 = b.expectLong("got");
+                    String[] got = b.expect("got").split(" ");
+                    long t1 = Long.parseLong(got[0]);
                     if (measured) {
                         samples.add(t1 - t0);
+                        if (got.length > 1) {
+                            toGrant.add(Long.parseLong(got[1]) - t0);
+                        }
                         blocked += inKernel ? 1 : 0;
                     }
                 }
             }
             long[] sorted = Results.sorted(samples);
+            if (!toGrant.isEmpty()) {
+                long[] g = Results.sorted(toGrant);
+                results.put("handoff." + strategy + ".grantSamples", g);
+                System.out.printf("%-15s release -> grant seen on the I/O thread: median %8.1f us  p90 %8.1f us%n",
+                        strategy, Results.percentile(g, 50) / 1e3, Results.percentile(g, 90) / 1e3);
+            }
             results.put("handoff." + strategy + ".samples", sorted)
                     .put("handoff." + strategy + ".blockedInKernel", blocked);
             System.out.printf("%-15s median %8.1f us  p90 %8.1f us  p99 %8.1f us  (B seen in fcntl/flock in %d of %d rounds; %.1f s)%n",

@@ -9,12 +9,14 @@ import java.io.FileOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.channels.AsynchronousFileChannel;
+import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The Java side of a cross-process benchmark: one process that takes and gives back one lock file
@@ -35,7 +37,10 @@ import java.time.Duration;
  * <p>Strategies: {@code locket-timeout} (Locket with a 60 s timeout), {@code locket} (no timeout),
  * {@code locket-async} (acquireAsync().join(), 60 s timeout), {@code raw} (blocking {@code
  * FileChannel.lock(0, 1, false)} on an open channel), {@code raw-async} ({@code
- * AsynchronousFileChannel.lock(0, 1, false).get()} on an open channel).
+ * AsynchronousFileChannel.lock(0, 1, false).get()} on an open channel). Two more split the
+ * hand-off in two, answering {@code got <t1> <tg>} where tg is when the thread that saw the grant
+ * handed it on: {@code locket-split} (acquireAsync(), stamped in a callback) and {@code
+ * raw-async-split} (AsynchronousFileChannel with a CompletionHandler).
  */
 public final class Peer {
     private Peer() {}
@@ -44,6 +49,11 @@ public final class Peer {
         void acquire() throws Exception;
 
         void release() throws Exception;
+
+        /** For the split strategies: when the thread that saw the grant handed it on; else 0. */
+        default long granted() {
+            return 0;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -65,7 +75,8 @@ public final class Peer {
                     s.acquire();
                     long t1 = System.nanoTime();
                     s.release();
-                    out.println("got " + t1);
+                    long granted = s.granted();
+                    out.println("got " + t1 + (granted != 0 ? " " + granted : ""));
                     break;
                 }
                 case "release": {
@@ -138,6 +149,71 @@ public final class Peer {
                     @Override
                     public void release() throws Exception {
                         held.release();
+                    }
+                };
+            }
+            case "locket-split": {
+                // acquireAsync(), stamping the moment the future completes on Locket's thread.
+                LockFile lockFile = Locket.lockFile(path, Duration.ofSeconds(60));
+                return new Strategy() {
+                    Lock held;
+                    volatile long granted;
+
+                    @Override
+                    public void acquire() {
+                        granted = 0;
+                        held = lockFile.acquireAsync().thenApply(l -> {
+                            granted = System.nanoTime();
+                            return l;
+                        }).join();
+                    }
+
+                    @Override
+                    public void release() {
+                        held.close();
+                    }
+
+                    @Override
+                    public long granted() {
+                        return granted;
+                    }
+                };
+            }
+            case "raw-async-split": {
+                // AsynchronousFileChannel.lock with a CompletionHandler, stamping on the pool thread.
+                AsynchronousFileChannel ch = AsynchronousFileChannel.open(
+                        path, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                return new Strategy() {
+                    FileLock held;
+                    volatile long granted;
+
+                    @Override
+                    public void acquire() {
+                        granted = 0;
+                        CompletableFuture<FileLock> f = new CompletableFuture<>();
+                        ch.lock(0, 1, false, null, new CompletionHandler<FileLock, Void>() {
+                            @Override
+                            public void completed(FileLock result, Void unused) {
+                                granted = System.nanoTime();
+                                f.complete(result);
+                            }
+
+                            @Override
+                            public void failed(Throwable exc, Void unused) {
+                                f.completeExceptionally(exc);
+                            }
+                        });
+                        held = f.join();
+                    }
+
+                    @Override
+                    public void release() throws Exception {
+                        held.release();
+                    }
+
+                    @Override
+                    public long granted() {
+                        return granted;
                     }
                 };
             }
