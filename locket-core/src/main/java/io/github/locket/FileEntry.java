@@ -28,6 +28,12 @@ import java.util.concurrent.TimeUnit;
 final class FileEntry implements CompletionHandler<FileLock, Void> {
     /** Returned by {@link #acquire} when this entry was closed: resolve the path again. */
     static final Object CLOSED = new Object();
+    /**
+     * Returned by a one-shot {@link #acquire} that found an OS wait nobody wants any more (its
+     * waiters gave up). The JDK refuses {@code tryLock} while that wait pends, so the caller must
+     * first stop it ({@link Registry#evictIfUnused}) and try again on a fresh entry.
+     */
+    static final Object ORPHANED = new Object();
 
     /** Direct hand-offs between this JVM's waiters before the lock goes back to the OS. */
     static final int MAX_HANDOFFS = 64;
@@ -64,8 +70,8 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     /**
      * One attempt, then (if {@code wait}) a queued waiter.
      *
-     * @return a held {@link Lock}; a {@link Waiter} to wait on; null if busy and not waiting; or
-     *     {@link #CLOSED}
+     * @return a held {@link Lock}; a {@link Waiter} to wait on; null if busy and not waiting;
+     *     {@link #CLOSED}; or {@link #ORPHANED} (only when not waiting)
      */
     Object acquire(LockFile lockFile, boolean wait) throws IOException {
         Waiter w;
@@ -82,9 +88,9 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 }
             }
             if (!wait) {
-                return null;
+                return osPending && head == null ? ORPHANED : null;
             }
-            w = new Waiter(this, lockFile);
+            w = new Waiter(this, lockFile); // behind an orphaned OS wait too: it will serve us
             link(w);
             if (osLock == null && !osPending) {
                 startOsWait();

@@ -99,14 +99,19 @@ public final class LockFile {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before acquiring " + path);
         }
+        if (timeoutNanos == 0) {
+            Lock lock = attempt();
+            if (lock == null) {
+                throw timeoutException();
+            }
+            return lock;
+        }
         for (;;) {
-            Object r = entry().acquire(this, timeoutNanos != 0);
+            Object r = entry().acquire(this, true);
             if (r instanceof Lock) {
                 return (Lock) r;
             } else if (r instanceof Waiter) {
                 return ((Waiter) r).await(timeoutNanos);
-            } else if (r == null) {
-                throw timeoutException();
             }
             // FileEntry.CLOSED: the entry was evicted under us; resolve the path again.
         }
@@ -146,6 +151,8 @@ public final class LockFile {
                     return w.future();
                 } else if (r == null) {
                     return CompletableFuture.failedFuture(timeoutException());
+                } else if (r == FileEntry.ORPHANED) {
+                    return attemptAsync(); // stopping the orphaned wait may block: not on this thread
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -153,18 +160,50 @@ public final class LockFile {
         }
     }
 
+    /** The single attempt of a zero timeout, made on a library thread. */
+    private CompletableFuture<Lock> attemptAsync() {
+        CompletableFuture<Lock> future = new CompletableFuture<>();
+        Threads.execute(() -> {
+            try {
+                Lock lock = attempt();
+                if (lock == null) {
+                    future.completeExceptionally(timeoutException());
+                } else if (!future.complete(lock)) {
+                    lock.close(); // cancelled meanwhile
+                }
+            } catch (IOException | RuntimeException e) {
+                future.completeExceptionally(e);
+            }
+        });
+        return future;
+    }
+
     /**
      * Makes one non-blocking attempt, whatever the timeout. Fails (returns empty) if the lock is
      * held by anyone, including this thread, or if waiters in this JVM are queued for it.
+     *
+     * <p>If an acquisition in this JVM was abandoned while it waited on the operating system, that
+     * wait must be stopped before the attempt; this can take about a millisecond. ({@link
+     * #acquireAsync()} with a zero timeout does it on a library thread instead.)
      *
      * @return the held lock, or empty if it is not free
      * @throws IOException if the file cannot be locked; the message names the path
      */
     public Optional<Lock> tryAcquire() throws IOException {
+        return Optional.ofNullable(attempt());
+    }
+
+    /** One attempt: the held lock, or null if busy. */
+    private Lock attempt() throws IOException {
         for (;;) {
-            Object r = entry().acquire(this, false);
-            if (r != FileEntry.CLOSED) {
-                return Optional.ofNullable((Lock) r);
+            FileEntry e = entry();
+            Object r = e.acquire(this, false);
+            if (r == FileEntry.ORPHANED) {
+                // An abandoned acquisition's OS wait is still pending: stop it (this can wait for
+                // the I/O thread to leave the kernel, about a millisecond), then try afresh.
+                Registry.evictIfUnused(e);
+            } else if (r != FileEntry.CLOSED) {
+                return (Lock) r;
             }
         }
     }

@@ -25,9 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * queued through it, and a new channel for the same file is opened only after the old one is
  * closed.
  *
- * <p>Idle entries stay open so that the next acquisition costs one system call; once the map
- * reaches {@link #MIN_SWEEP} entries, registering another closes the entries not used since the
- * previous sweep, so descriptors stay bounded by the files in use plus a small cache.
+ * <p>Idle entries stay open so that the next acquisition costs one system call. Every {@link
+ * #MIN_SWEEP} registrations beyond those that survived the previous sweep, a sweep closes the
+ * entries unused since then (a second-chance clock), so descriptors stay bounded by the files in
+ * use plus a small cache of recently used ones.
  */
 final class Registry {
     private Registry() {}
@@ -95,7 +96,7 @@ final class Registry {
                 remove(e);
             }
         }
-        sweepAt = Math.max(MIN_SWEEP, 2 * MAP.size());
+        sweepAt = MAP.size() + MIN_SWEEP; // at least MIN_SWEEP registrations until the next sweep
     }
 
     /** Closes {@code e} if nothing is held or queued through it (it stops a pending OS wait). */

@@ -17,13 +17,15 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code hold PATH}: acquire, print {@code LOCKED}, release on the line {@code release} (or
  *       stdin EOF), print {@code RELEASED}, exit.
- *   <li>{@code probe PATH}: one attempt; print {@code FREE} (and release) or {@code BUSY}.
+ *   <li>{@code probe PATH}: one attempt; print {@code FREE} (and release), {@code BUSY}, or
+ *       {@code ERROR <exception>}.
  *   <li>{@code wait PATH MILLIS}: acquire with that timeout; print {@code LOCKED} then release, or
  *       {@code TIMEOUT}.
  *   <li>{@code count PATH COUNTER THREADS ITERATIONS}: each thread increments the counter file
  *       under the lock; print {@code DONE}.
- *   <li>{@code churn PATH}: take and release the lock in a loop, holding it a little each time,
- *       until stdin says {@code stop}; print {@code STARTED} and then {@code STOPPED n}.
+ *   <li>{@code churn PATH MIN_MICROS MAX_MICROS}: take and release the lock in a loop, holding
+ *       it between those times, until stdin says {@code stop}; print {@code STARTED} and then
+ *       {@code STOPPED n}.
  * </ul>
  */
 public final class Child {
@@ -44,7 +46,13 @@ public final class Child {
                 break;
             }
             case "probe": {
-                Optional<Lock> lock = Locket.lockFile(path).tryAcquire();
+                Optional<Lock> lock;
+                try {
+                    lock = Locket.lockFile(path).tryAcquire();
+                } catch (java.io.IOException e) {
+                    say("ERROR " + e);
+                    break;
+                }
                 say(lock.isPresent() ? "FREE" : "BUSY");
                 lock.ifPresent(Lock::close);
                 break;
@@ -87,6 +95,8 @@ public final class Child {
                 break;
             }
             case "churn": {
+                int minMicros = Integer.parseInt(args[2]);
+                int maxMicros = Integer.parseInt(args[3]);
                 LockFile lockFile = Locket.lockFile(path);
                 Thread stopper = new Thread(() -> {
                     try {
@@ -101,7 +111,7 @@ public final class Child {
                 while (stopper.isAlive()) {
                     try (Lock lock = lockFile.acquire()) {
                         n++;
-                        long until = System.nanoTime() + 20_000 + (n % 7) * 30_000;
+                        long until = System.nanoTime() + 1000L * (minMicros + n % (maxMicros - minMicros + 1));
                         while (System.nanoTime() < until) {
                             Thread.onSpinWait();
                         }

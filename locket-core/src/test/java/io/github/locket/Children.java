@@ -42,12 +42,37 @@ final class Children implements AutoCloseable {
 
     /** Starts {@code java -cp <test class path> io.github.locket.Child args...}. */
     static Children start(String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return start(List.of(), System.getProperty("java.class.path"), args);
+    }
+
+    /**
+     * Starts the child as the unprivileged user {@code nobody} (we run as root in CI, and root may
+     * write any file), with only Locket's own classes on its class path.
+     */
+    static Children startAsNobody(String... args) throws IOException {
+        String classPath = codeSource(Locket.class) + java.io.File.pathSeparator + codeSource(Child.class);
+        return start(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), classPath, args);
+    }
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    private static String codeSource(Class<?> c) {
+        try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Children start(List<String> prefix, String classPath, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xshare:auto");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(classPath);
         command.add(Child.class.getName());
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -252,6 +252,42 @@ final class LockFileTest {
         }
     }
 
+    /**
+     * After {@link FileEntry#MAX_HANDOFFS} direct hand-offs the lock goes back to the OS and the
+     * next waiter waits there; when that waiter gives up, its OS wait is orphaned. A one-shot
+     * attempt must still see the lock as free.
+     */
+    @Test
+    void anOsWaitAbandonedAfterTheFairnessYieldDoesNotMakeAFreeLockLookBusy() throws Exception {
+        LockFile lockFile = Locket.lockFile(file("a.lock"));
+        LockFile once = Locket.lockFile(file("a.lock"), Duration.ZERO);
+        for (int round = 0; round < 3; round++) {
+            Lock held = lockFile.acquire();
+            for (int i = 0; i < FileEntry.MAX_HANDOFFS; i++) {
+                lockFile.acquireAsync().thenAccept(Lock::close);
+            }
+            CompletableFuture<Lock> last = lockFile.acquireAsync();
+            held.close();
+            assertThat(last.cancel(false) || closeIfGranted(last)).isTrue();
+            switch (round) {
+                case 0:
+                    assertThat(lockFile.tryAcquire()).hasValueSatisfying(Lock::close);
+                    break;
+                case 1:
+                    once.acquire().close();
+                    break;
+                default:
+                    once.acquireAsync().get(10, TimeUnit.SECONDS).close();
+                    break;
+            }
+        }
+    }
+
+    private static boolean closeIfGranted(CompletableFuture<Lock> future) {
+        future.join().close();
+        return true;
+    }
+
     @Test
     void tenThousandSynchronousWaitersDrainWithoutStackOverflowOrExtraThreads() throws Exception {
         LockFile lockFile = Locket.lockFile(file("a.lock"));
