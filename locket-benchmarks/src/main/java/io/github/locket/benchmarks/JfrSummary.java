@@ -62,7 +62,11 @@ public final class JfrSummary {
                 c[1] += e.getDuration().toNanos();
             }
         }
-        System.out.println("execution samples (CPU): " + samples);
+        int locketSelf = self.entrySet().stream()
+                .filter(en -> en.getKey().startsWith("io.github.locket.") && !en.getKey().contains(".benchmarks."))
+                .mapToInt(Map.Entry::getValue).sum();
+        System.out.printf("execution samples (CPU): %d, of which %d (%.1f%%) with an io.github.locket method on top%n",
+                samples, locketSelf, 100.0 * locketSelf / Math.max(1, samples));
         System.out.println("-- top methods by self samples");
         print(self, samples, top);
         System.out.println("-- io.github.locket methods by inclusive samples");

@@ -11,13 +11,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * How late a timeout fires: the lock is held by another process, and each sample is (time until
  * the caller sees {@link LockTimeoutException}) - (the timeout). For {@code acquire()} the caller
- * is the blocked thread; for {@code acquireAsync()} it is the future's first dependent action.
+ * is the blocked thread; for {@code acquireAsync()} it is the future's first dependent action. The
+ * JVM's floor is {@code CompletableFuture.get(timeout)} on a future that never completes: what a
+ * timed wait costs before any lock is involved.
  *
- * <p>Usage: {@code TimeoutPrecision <out.properties> [samples at 10 ms=200] [samples at 100 ms=60]}
+ * <p>Samples follow each other at once by default, so that an acquisition also pays for whatever
+ * the previous, timed-out one left to clean up; a pause between samples ({@code gapMillis}) shows
+ * the timeout alone.
+ *
+ * <p>Usage: {@code TimeoutPrecision <out.properties> [samples at 10 ms=200] [samples at 100 ms=60] [gapMillis=0]}
  */
 public final class TimeoutPrecision {
     private TimeoutPrecision() {}
@@ -26,6 +34,7 @@ public final class TimeoutPrecision {
         Path out = Path.of(args[0]);
         int n10 = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int n100 = args.length > 2 ? Integer.parseInt(args[2]) : 60;
+        long gapMillis = args.length > 3 ? Long.parseLong(args[3]) : 0;
         Path path = Files.createTempDirectory("locket-timeouts").resolve("held.lock");
         Results results = Results.create();
         try (Child holder = Child.start("raw", path)) {
@@ -41,11 +50,15 @@ public final class TimeoutPrecision {
                 }
                 List<Long> blocking = new ArrayList<>();
                 List<Long> async = new ArrayList<>();
+                List<Long> floor = new ArrayList<>();
                 for (int i = 0; i < c[1]; i++) {
+                    floor.add(floor(ms));
+                    Thread.sleep(gapMillis);
                     blocking.add(blocking(lockFile, ms));
+                    Thread.sleep(gapMillis);
                     async.add(async(lockFile, ms));
                 }
-                for (var e : List.of(List.of("acquire", blocking), List.of("acquireAsync", async))) {
+                for (var e : List.of(List.of("floor", floor), List.of("acquire", blocking), List.of("acquireAsync", async))) {
                     @SuppressWarnings("unchecked")
                     long[] sorted = Results.sorted((List<Long>) e.get(1));
                     results.put("timeout." + ms + "ms." + e.get(0) + ".samples", sorted);
@@ -56,6 +69,17 @@ public final class TimeoutPrecision {
             }
         }
         results.write(out);
+    }
+
+    /** The JVM's own floor: a timed wait on a future that never completes. */
+    private static long floor(int ms) throws Exception {
+        long t = System.nanoTime();
+        try {
+            new CompletableFuture<Void>().get(ms, TimeUnit.MILLISECONDS);
+            throw new IllegalStateException("completed");
+        } catch (TimeoutException expected) {
+            return System.nanoTime() - t - ms * 1_000_000L;
+        }
     }
 
     private static long blocking(LockFile lockFile, int ms) throws Exception {
