@@ -38,7 +38,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     /** Direct hand-offs between this JVM's waiters before the lock goes back to the OS. */
     static final int MAX_HANDOFFS = 64;
     /** How long this JVM keeps the OS lock across direct hand-offs. */
-    static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** Retry delay after the kernel reported a (possibly false) deadlock between processes. */
     private static final long DEADLOCK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
  *   <li>Not reentrant: acquiring a lock this thread already holds waits, or times out, like any
  *       other acquisition.
  *   <li>Waiters in this JVM are served first come, first served. After this JVM has passed the
- *       lock directly between its own waiters for a short while (64 hand-offs or 2 ms), it gives
+ *       lock directly between its own waiters for a short while (64 hand-offs or 10 ms), it gives
  *       the lock back to the operating system so that a waiting process gets its turn.
  *   <li>When the holding process dies, the operating system frees the lock.
  *   <li>The lock file is created (empty) when missing and never deleted. Lock byte range [0,1):
@@ -180,7 +180,9 @@ public final class LockFile {
 
     /**
      * Makes one non-blocking attempt, whatever the timeout. Fails (returns empty) if the lock is
-     * held by anyone, including this thread, or if waiters in this JVM are queued for it.
+     * held by anyone, including this thread, or if waiters in this JVM are queued for it. Like any
+     * single attempt it can lose to concurrent activity: a lock being handed to a waiter that just
+     * gave up is busy until that hand-over releases it, a moment later.
      *
      * <p>If an acquisition in this JVM was abandoned while it waited on the operating system, that
      * wait must be stopped before the attempt; this can take about a millisecond. ({@link

@@ -18,7 +18,14 @@ public final class LockTimeoutException extends IOException {
     private final transient Path path;
     private final Duration timeout;
 
-    LockTimeoutException(Path path, Duration timeout) {
+    /**
+     * Creates the exception for a wait on {@code path} that gave up after {@code timeout}.
+     * Adapters that time acquisitions themselves (such as the Reactor adapter) throw it too.
+     *
+     * @param path the lock file
+     * @param timeout the timeout that expired
+     */
+    public LockTimeoutException(Path path, Duration timeout) {
         super("lock on " + path + " not acquired within " + Durations.format(timeout));
         this.path = path;
         this.timeout = timeout;

@@ -1,5 +1,6 @@
 package io.github.locket;
 
+import io.github.locket.testing.Children;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -72,6 +73,37 @@ final class CrossProcessTest {
             holder.process().destroyForcibly();
             try (Lock lock = waiting.get(30, TimeUnit.SECONDS)) {
                 assertThat(lock.isHeld()).isTrue();
+            }
+        }
+    }
+
+    /**
+     * A waiter that gives up while its OS wait pends leaves that wait behind (the JDK refuses
+     * {@code tryLock} while it pends). A one-shot attempt after the holder let go must still win.
+     */
+    @Test
+    void anOsWaitOrphanedByCancellationDoesNotMakeAFreeLockLookBusy() throws Exception {
+        Path path = dir.resolve("a.lock");
+        LockFile lockFile = Locket.lockFile(path);
+        LockFile once = Locket.lockFile(path, Duration.ZERO);
+        for (int round = 0; round < 3; round++) {
+            try (Children holder = Children.start("hold", path.toString())) {
+                holder.expect("LOCKED");
+                CompletableFuture<Lock> waiting = lockFile.acquireAsync();
+                assertThat(waiting.cancel(false)).isTrue(); // the other process holds it: cannot be granted
+                holder.send("release");
+                holder.expect("RELEASED");
+            }
+            switch (round) {
+                case 0:
+                    assertThat(lockFile.tryAcquire()).hasValueSatisfying(Lock::close);
+                    break;
+                case 1:
+                    once.acquire().close();
+                    break;
+                default:
+                    once.acquireAsync().get(10, TimeUnit.SECONDS).close();
+                    break;
             }
         }
     }

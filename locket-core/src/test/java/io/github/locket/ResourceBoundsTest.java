@@ -1,5 +1,6 @@
 package io.github.locket;
 
+import io.github.locket.testing.Children;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;

@@ -1,4 +1,9 @@
-package io.github.locket;
+package io.github.locket.testing;
+
+import io.github.locket.Lock;
+import io.github.locket.LockFile;
+import io.github.locket.LockTimeoutException;
+import io.github.locket.Locket;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

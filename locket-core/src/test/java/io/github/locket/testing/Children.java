@@ -1,4 +1,6 @@
-package io.github.locket;
+package io.github.locket.testing;
+
+import io.github.locket.Locket;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -6,21 +8,26 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
-/** A child JVM running {@link Child}, read line by line. Close kills it. */
-final class Children implements AutoCloseable {
+/** A child JVM running {@link Child}, read line by line. Close kills it. Shared with other modules' tests. */
+public final class Children implements AutoCloseable {
     private static final Duration LINE_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
     private final Writer stdin;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final StringBuilder transcript = new StringBuilder();
+    private Path scratch; // deleted on close
 
     private Children(Process process) {
         this.process = process;
@@ -41,7 +48,7 @@ final class Children implements AutoCloseable {
     }
 
     /** Starts {@code java -cp <test class path> io.github.locket.Child args...}. */
-    static Children start(String... args) throws IOException {
+    public static Children start(String... args) throws IOException {
         return start(List.of(), System.getProperty("java.class.path"), args);
     }
 
@@ -49,12 +56,35 @@ final class Children implements AutoCloseable {
      * Starts the child as the unprivileged user {@code nobody} (we run as root in CI, and root may
      * write any file), with only Locket's own classes on its class path.
      */
-    static Children startAsNobody(String... args) throws IOException {
-        String classPath = codeSource(Locket.class) + java.io.File.pathSeparator + codeSource(Child.class);
-        return start(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), classPath, args);
+    public static Children startAsNobody(String... args) throws IOException {
+        // The build directory may sit where nobody cannot read (a clone under /root): copy
+        // Locket's classes and the harness to a world-readable place first.
+        Path classes = Files.createTempDirectory("locket-nobody-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        copyTree(Path.of(codeSource(Locket.class)), classes);
+        copyTree(Path.of(codeSource(Child.class)), classes);
+        Children child = start(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                classes.toString(), args);
+        child.scratch = classes;
+        return child;
     }
 
-    static boolean isRoot() {
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Path target = to.resolve(from.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+                } else {
+                    Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+                }
+            }
+        }
+    }
+
+    public static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
     }
 
@@ -80,7 +110,7 @@ final class Children implements AutoCloseable {
     }
 
     /** Waits for the next line and checks that it starts with {@code expected}; returns it. */
-    String expect(String expected) throws InterruptedException {
+    public String expect(String expected) throws InterruptedException {
         String line = lines.poll(LINE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         transcript.append(line).append('\n');
         if (line == null || !line.startsWith(expected)) {
@@ -90,19 +120,19 @@ final class Children implements AutoCloseable {
         return line;
     }
 
-    void send(String line) throws IOException {
+    public void send(String line) throws IOException {
         stdin.write(line + "\n");
         stdin.flush();
     }
 
-    int waitFor() throws InterruptedException {
+    public int waitFor() throws InterruptedException {
         if (!process.waitFor(LINE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("child " + process.pid() + " did not exit");
         }
         return process.exitValue();
     }
 
-    Process process() {
+    public Process process() {
         return process;
     }
 
@@ -114,10 +144,17 @@ final class Children implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (scratch != null) {
+            try (Stream<Path> files = Files.walk(scratch)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary directory; the OS cleans /tmp eventually
+            }
+        }
     }
 
     /** Runs {@code probe path} in a fresh process: true if another process could take the lock. */
-    static boolean freeAsSeenFromAnotherProcess(Path path) throws IOException, InterruptedException {
+    public static boolean freeAsSeenFromAnotherProcess(Path path) throws IOException, InterruptedException {
         try (Children probe = start("probe", path.toString())) {
             String line = probe.expect("");
             if (!line.equals("FREE") && !line.equals("BUSY")) {
