@@ -142,8 +142,9 @@ public final class Report {
             {"UncontendedBenchmark.acquireCloseWithTimeout.t1", "Locket `acquire()`+`close()`, 30 s timeout"},
             {"UncontendedBenchmark.acquireAsyncJoinClose.t1", "Locket `acquireAsync().join()`+`close()`"},
             {"UncontendedBenchmark.tryAcquireClose.t1", "Locket `tryAcquire()`+`close()`"},
-            {"ReactiveBenchmark.acquireBlockClose.t1", "Locket reactive `ReactiveLocket.acquire(lf).block()`+`close()`"},
-            {"ReactiveBenchmark.withLockBlock.t1", "Locket reactive `withLock(lf, lock -> Mono.just(1)).block()`"},
+            {"ReactiveBenchmark.acquireBlockClose.t1", "Locket reactive `ReactiveLocket.acquire(lf).block()`+`close()`, 30 s timeout"},
+            {"ReactiveBenchmark.acquireBlockCloseUntimed.t1", "Locket reactive `ReactiveLocket.acquire(lf).block()`+`close()`, no timeout"},
+            {"ReactiveBenchmark.withLockBlock.t1", "Locket reactive `withLock(lf, lock -> Mono.just(1)).block()`, 30 s timeout"},
         };
         for (String[] row : rows) {
             double[] s = jmh.get(row[0]);

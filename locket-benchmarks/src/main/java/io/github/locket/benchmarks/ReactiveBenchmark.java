@@ -22,8 +22,6 @@ import reactor.core.publisher.Mono;
 /**
  * Uncontended reactive acquisition, run by run.sh in the same JMH invocation as {@link
  * UncontendedBenchmark} so that it compares with the raw FileChannel floor measured there.
- * Compiled only when the locket-reactor module is part of the build (profile {@code reactor} of
- * locket-benchmarks/pom.xml).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -32,12 +30,14 @@ public class ReactiveBenchmark {
     private Path dir;
     private LockFile acquired;
     private LockFile withLock;
+    private LockFile untimed;
 
     @Setup
     public void setUp() throws IOException {
         dir = Files.createTempDirectory("locket-jmh-reactive");
         acquired = Locket.lockFile(dir.resolve("acquire.lock"), Duration.ofSeconds(30));
         withLock = Locket.lockFile(dir.resolve("with-lock.lock"), Duration.ofSeconds(30));
+        untimed = Locket.lockFile(dir.resolve("untimed.lock"));
     }
 
     @TearDown
@@ -49,6 +49,14 @@ public class ReactiveBenchmark {
     @Benchmark
     public Lock acquireBlockClose() {
         Lock lock = ReactiveLocket.acquire(acquired).block();
+        lock.close();
+        return lock;
+    }
+
+    /** The bare {@code Mono<Lock>} of a lock file without a timeout. */
+    @Benchmark
+    public Lock acquireBlockCloseUntimed() {
+        Lock lock = ReactiveLocket.acquire(untimed).block();
         lock.close();
         return lock;
     }
