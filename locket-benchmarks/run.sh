@@ -66,6 +66,7 @@ fi
   echo "env.fs=$(findmnt -n -o FSTYPE -T "${TMPDIR:-/tmp}" 2>/dev/null || stat -f -c %T "${TMPDIR:-/tmp}")"
   echo "env.pythonLocket=$(dpkg-query -W -f='${Version}' python3-locket 2>/dev/null || echo unknown)"
   echo "env.load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "env.commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':!docs' 2>/dev/null || echo ' (with local changes)')"
 } >"$RESULTS/env.properties"
 
 # --- in one JVM: JMH ----------------------------------------------------------------------

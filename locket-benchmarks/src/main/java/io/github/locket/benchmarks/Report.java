@@ -88,6 +88,7 @@ public final class Report {
                 .append("a small shared virtual machine, so absolute numbers move from run to run: read the ratios.\n\n");
         h.append("| | |\n|---|---|\n");
         h.append("| date | ").append(p.getProperty("env.date", "?")).append(" |\n");
+        h.append("| commit | ").append(p.getProperty("env.commit", "?")).append(" |\n");
         h.append("| machine | ").append(p.getProperty("env.cpu", "?")).append(", ").append(p.getProperty("env.cores", "?"))
                 .append(" cores, ").append(p.getProperty("env.memory", "?")).append(" memory |\n");
         h.append("| OS | ").append(p.getProperty("env.os", System.getProperty("os.name") + " " + System.getProperty("os.version")))
