@@ -54,7 +54,7 @@ if [ -n "$QUICK" ]; then
   ROUNDS=50; WARMUP=500; SECONDS_EACH=1; T10=40; T100=10; PY10=20; PY100=10
 else
   JMH_U=(-f 1 -wi 3 -w 1s -i 5 -r 1s); JMH_C=(-f 1 -wi 2 -w 1s -i 4 -r 1s)
-  ROUNDS=200; WARMUP=2000; SECONDS_EACH=2; T10=200; T100=60; PY10=100; PY100=40
+  ROUNDS=200; WARMUP=2000; SECONDS_EACH=2; T10=300; T100=100; PY10=100; PY100=40
 fi
 
 {
@@ -98,6 +98,7 @@ run fds "$JAVA" "${CP[@]}" $B.DescriptorCount "$RESULTS/fds.properties" 5000
 
 # --- the document -------------------------------------------------------------------------
 ELAPSED=$(( $(date +%s) - START ))
+echo "env.loadEnd=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS/env.properties"
 echo "env.elapsed=$((ELAPSED / 60)) min $((ELAPSED % 60)) s for run.sh up to this report, build included${QUICK:+ (QUICK=1 smoke run)}" \
   >>"$RESULTS/env.properties"
 run report "$JAVA" -cp "$JAR" $B.Report "$RESULTS" docs locket-benchmarks/analysis.md

@@ -97,8 +97,15 @@ public final class Report {
                 .append(" (").append(System.getProperty("java.vendor")).append(") |\n");
         h.append("| Python | ").append(p.getProperty("python.version", "?")).append(", locket ")
                 .append(p.getProperty("env.pythonLocket", "?")).append(" (Debian python3-locket) |\n");
-        h.append("| load | ").append(p.getProperty("env.load", "?")).append(" (load average at the start) |\n");
+        h.append("| load average | ").append(p.getProperty("env.load", "?")).append(" at the start, ")
+                .append(p.getProperty("env.loadEnd", "?")).append(" at the end |\n");
         h.append("| run time | ").append(p.getProperty("env.elapsed", "?")).append(" |\n\n");
+        double cores = number("env.cores");
+        double load = Math.max(firstNumber(p.getProperty("env.load")), firstNumber(p.getProperty("env.loadEnd")));
+        if (load > cores) {
+            h.append("**The machine was busy with other work during this run** (load average ").append(fmt(load))
+                    .append(" on ").append((long) cores).append(" cores): expect wider error bars and noisier ratios than on an idle machine.\n\n");
+        }
         return h.toString();
     }
 
@@ -474,6 +481,14 @@ public final class Report {
 
     private long pct(String key, double percentile) {
         return Results.percentile(Results.samples(p.getProperty(key)), percentile);
+    }
+
+    private static double firstNumber(String s) {
+        try {
+            return s == null ? Double.NaN : Double.parseDouble(s.trim().split("\\s+")[0]);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     private static Boolean le(double v, double limit) {
