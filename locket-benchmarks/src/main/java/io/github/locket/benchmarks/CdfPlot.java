@@ -92,7 +92,11 @@ final class CdfPlot {
             long[] s = e.getValue();
             Color c = COLORS[i++ % COLORS.length];
             g.setColor(c);
-            g.setStroke(new BasicStroke(2.4f));
+            // Series that overlap another (the untimed twins) are dashed so both stay visible.
+            boolean dashed = e.getKey().contains("no timeout");
+            g.setStroke(dashed
+                    ? new BasicStroke(2.4f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {7f, 5f}, 0f)
+                    : new BasicStroke(2.4f));
             Path2D path = new Path2D.Double();
             for (int k = 0; k < s.length; k++) {
                 double x = LEFT + clamp(xFor(s[k] / 1e3)) * pw;
