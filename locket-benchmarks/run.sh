@@ -71,10 +71,10 @@ fi
 
 # --- in one JVM: JMH ----------------------------------------------------------------------
 run jmh-uncontended "$JAVA" -jar "$JAR" 'UncontendedBenchmark|ReactiveBenchmark' "${JMH_U[@]}" \
-  -rf csv -rff "$RESULTS/jmh-uncontended.csv"
+  -rf json -rff "$RESULTS/jmh-uncontended.json"
 for t in 1 2 4 8; do
   run jmh-contended "$JAVA" -jar "$JAR" ContendedBenchmark -t "$t" "${JMH_C[@]}" \
-    -rf csv -rff "$RESULTS/jmh-contended-t$t.csv"
+    -rf json -rff "$RESULTS/jmh-contended-t$t.json"
 done
 
 # --- Python's locket, uncontended and timeouts --------------------------------------------

@@ -5,23 +5,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Writes docs/benchmarks.md and docs/handoff-cdf.png from what run.sh left in its results folder:
- * the harnesses' *.properties, JMH's CSV files, env.properties (machine) and commands.tsv (the
+ * the harnesses' *.properties, JMH's JSON files, env.properties (machine) and commands.tsv (the
  * exact command behind each figure). Every ratio is computed here from figures of the same run.
  *
  * <p>Usage: {@code Report <results dir> <docs dir> [analysis.md to append]}
  */
 public final class Report {
     private final Properties p;
-    private final Map<String, double[]> jmh = new TreeMap<>(); // "Class.method.tN" -> {score, error}
+    private final Map<String, double[]> jmh = new TreeMap<>(); // "Class.method.tN" -> {median, min, max, iterations}
     private final Map<String, List<String>> commands = new LinkedHashMap<>();
     private final List<String[]> goals = new ArrayList<>();
     private final StringBuilder md = new StringBuilder();
@@ -49,18 +52,35 @@ public final class Report {
 
     // ---------------------------------------------------------------- inputs
 
+    /**
+     * JMH's JSON results. The figure used is the median of the measurement iterations, not their
+     * mean: on a shared machine a burst of someone else's work spoils an iteration or two, and the
+     * median shrugs that off; the range of the iterations is shown next to it.
+     */
     private void loadJmh(Path results) throws IOException {
+        Pattern name = Pattern.compile("\"benchmark\"\\s*:\\s*\"([^\"]+)\"");
+        Pattern threads = Pattern.compile("\"threads\"\\s*:\\s*(\\d+)");
+        Pattern raw = Pattern.compile("\"rawData\"\\s*:\\s*\\[(.*?)\\]\\s*\\]", Pattern.DOTALL);
         try (var files = Files.list(results)) {
-            for (Path f : (Iterable<Path>) files.filter(x -> x.getFileName().toString().matches("jmh-.*\\.csv")).sorted()::iterator) {
-                List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
-                for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                    String[] c = line.replace("\"", "").split(",");
-                    if (c.length < 7) {
+            for (Path f : (Iterable<Path>) files.filter(x -> x.getFileName().toString().matches("jmh-.*\\.json")).sorted()::iterator) {
+                String json = Files.readString(f, StandardCharsets.UTF_8);
+                for (String block : json.split("\"jmhVersion\"")) {
+                    Matcher n = name.matcher(block);
+                    Matcher t = threads.matcher(block);
+                    Matcher r = raw.matcher(block);
+                    if (!n.find() || !t.find() || !r.find()) {
                         continue;
                     }
-                    String name = c[0].substring(c[0].lastIndexOf('.', c[0].lastIndexOf('.') - 1) + 1);
-                    double error = c[5].equals("NaN") ? Double.NaN : Double.parseDouble(c[5]);
-                    jmh.put(name + ".t" + c[2], new double[] {Double.parseDouble(c[4]), error});
+                    double[] its = Arrays.stream(r.group(1).replace("[", "").split(","))
+                            .map(String::trim).filter(x -> !x.isEmpty()).mapToDouble(Double::parseDouble).sorted().toArray();
+                    if (its.length == 0) {
+                        continue;
+                    }
+                    double median = its.length % 2 == 1 ? its[its.length / 2]
+                            : (its[its.length / 2 - 1] + its[its.length / 2]) / 2;
+                    String full = n.group(1);
+                    String key = full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1);
+                    jmh.put(key + ".t" + t.group(1), new double[] {median, its[0], its[its.length - 1], its.length});
                 }
             }
         }
@@ -142,7 +162,7 @@ public final class Report {
         double raw = score("UncontendedBenchmark.rawLockRelease.t1");
         double py = number("python.uncontended.untimed.ns");
         double pyTimed = number("python.uncontended.timed.ns");
-        md.append("| operation | ns/op (± 99.9 % error) | vs raw FileChannel | vs Python locket (no timeout) |\n|---|---|---|---|\n");
+        md.append("| operation | ns/op: median of the iterations (range) | vs raw FileChannel | vs Python locket (no timeout) |\n|---|---|---|---|\n");
         String[][] rows = {
             {"UncontendedBenchmark.rawLockRelease.t1", "raw `FileChannel.lock`+`release` (floor)"},
             {"UncontendedBenchmark.rawTryLockRelease.t1", "raw `FileChannel.tryLock`+`release`"},
@@ -158,7 +178,7 @@ public final class Report {
             double[] s = jmh.get(row[0]);
             if (s == null) {
                 if (row[0].startsWith("Reactive")) {
-                    md.append("| ").append(row[1]).append(" | not measured: locket-reactor is not in this build | | |\n");
+                    md.append("| ").append(row[1]).append(" | not measured in this run | | |\n");
                 }
                 continue;
             }
@@ -186,6 +206,7 @@ public final class Report {
         md.append("N threads of one JVM acquire and release one lock file in a loop, empty critical section. Baseline: a\n")
                 .append("`ReentrantLock` guarding a raw `FileChannel` lock, unfair (the JDK default: a releasing thread may take\n")
                 .append("the lock straight back) and fair (first come, first served, which is what Locket promises).\n\n");
+        md.append("Each figure is ops/s, the median of the measurement iterations (their range in brackets).\n\n");
         md.append("| threads | ReentrantLock + FileChannel | fair ReentrantLock + FileChannel | Locket `acquire`+`close` | Locket vs baseline | Locket vs fair baseline |\n")
                 .append("|---|---|---|---|---|---|\n");
         for (int t : new int[] {1, 2, 4, 8}) {
@@ -458,7 +479,7 @@ public final class Report {
     }
 
     private static String scoreText(double[] s) {
-        return Double.isNaN(s[1]) ? fmt(s[0]) : fmt(s[0]) + " ± " + fmt(s[1]);
+        return s[3] < 2 ? fmt(s[0]) : fmt(s[0]) + " (" + fmt(s[1]) + "-" + fmt(s[2]) + ")";
     }
 
     private double score(String key) {
