@@ -59,9 +59,9 @@ fi
 
 {
   echo "env.date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "env.cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+  echo "env.cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -1)"
   echo "env.cores=$(nproc)"
-  echo "env.memory=$(free -h 2>/dev/null | awk '/^Mem:/ {print $2}')"
+  echo "env.memory=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "env.os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), Linux $(uname -r)"
   echo "env.fs=$(findmnt -n -o FSTYPE -T "${TMPDIR:-/tmp}" 2>/dev/null || stat -f -c %T "${TMPDIR:-/tmp}")"
   echo "env.pythonLocket=$(dpkg-query -W -f='${Version}' python3-locket 2>/dev/null || echo unknown)"
