@@ -44,7 +44,7 @@ public final class Report {
         String body = r.body(docs);
         String analysis = args.length > 2 && Files.exists(Path.of(args[2]))
                 ? Files.readString(Path.of(args[2]), StandardCharsets.UTF_8) : "";
-        String doc = r.header() + r.goalTable() + body + (analysis.isBlank() ? "" : "\n" + analysis.trim() + "\n")
+        String doc = r.header() + r.goalTable() + body + (analysis.isBlank() ? "" : analysis.trim() + "\n\n")
                 + r.commandSection();
         Files.writeString(docs.resolve("benchmarks.md"), doc, StandardCharsets.UTF_8);
         System.out.println("wrote " + docs.resolve("benchmarks.md"));
