@@ -4,5 +4,8 @@
  * <p>Start at {@link io.github.locket.Locket}.
  */
 module io.github.locket {
+    // flock(2) on Java 17-21; absent at run time, Locket takes fcntl locks only.
+    requires static com.sun.jna;
+
     exports io.github.locket;
 }

@@ -19,11 +19,17 @@ import java.util.concurrent.TimeUnit;
  * <p>All state is guarded by this object's monitor; no user code and no blocking call runs under
  * it (the non-blocking {@code tryLock} and {@code release} system calls do).
  *
- * <p>Invariants: {@code osPending} implies {@code osLock == null}; waiters are queued only while
- * the lock is held here or being waited for ({@code osPending}); {@code holder != null} exactly
- * when {@code osLock != null}. Only the channel's single pending {@code lock} ever waits on the
- * operating system. It is stopped by closing the channel (see {@link Registry}), which is safe
- * because nothing is held through it then and this JVM has no other descriptor on the file.
+ * <p>The operating-system lock has two halves, always taken in this order and released in the
+ * reverse: the {@code fcntl} record lock through the channel, then (on Linux) {@code flock(2)}
+ * through {@link Flock}. The order cannot deadlock: programs that use only {@code flock} never wait
+ * for an {@code fcntl} lock.
+ *
+ * <p>States: idle ({@code osLock == null}); waiting for {@code fcntl} ({@code osPending}, only
+ * through the channel's single pending {@code lock}, stopped by closing the channel &mdash; see
+ * {@link Registry} &mdash; which is safe because nothing is held through it then and this JVM has no
+ * other descriptor it could drop locks of); waiting for {@code flock} ({@code osLock != null},
+ * {@code holder == null}, polled: closing a descriptor does not wake a blocked {@code flock}); held
+ * ({@code holder != null}). Waiters are queued only while the lock is held or waited for.
  */
 final class FileEntry implements CompletionHandler<FileLock, Void> {
     /** Returned by {@link #acquire} when this entry was closed: resolve the path again. */
@@ -41,15 +47,21 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** Retry delay after the kernel reported a (possibly false) deadlock between processes. */
     private static final long DEADLOCK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** Polling a flock(2) held by another program: first and longest interval. */
+    private static final long FLOCK_POLL_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final long FLOCK_POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     final Object key;
     final Path path;
     private final AsynchronousFileChannel channel;
+    private final Flock flock;
 
     private volatile boolean closed;
     private FileLock osLock;
     private Lock holder;
     private boolean osPending;
+    private long flockPollNanos; // > 0 while waiting for flock(2) with the fcntl half held
+    private int flockWaits; // numbers the flock waits, so that a stale poll recognises itself
     private Waiter head;
     private Waiter tail;
     private int handoffs;
@@ -57,10 +69,11 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     private boolean referenced = true;
     private List<AsynchronousFileChannel> strays;
 
-    FileEntry(Object key, Path path, AsynchronousFileChannel channel) {
+    FileEntry(Object key, Path path, AsynchronousFileChannel channel, Flock flock) {
         this.key = key;
         this.path = path;
         this.channel = channel;
+        this.flock = flock;
     }
 
     boolean isClosed() {
@@ -80,11 +93,23 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 return CLOSED;
             }
             referenced = true;
+            boolean flockBusy = false;
             if (osLock == null && !osPending && head == null) {
                 FileLock fl = tryOsLock();
                 if (fl != null) {
-                    took(fl);
-                    return holder = new Lock(this, lockFile.path());
+                    if (tryFlock(fl)) {
+                        took(fl);
+                        return holder = new Lock(this, lockFile.path());
+                    }
+                    flockBusy = true; // a flock-only program holds it
+                    if (wait) {
+                        osLock = fl; // keep the fcntl half and poll for the flock half
+                    } else {
+                        IOException failure = releaseOs(fl);
+                        if (failure != null) {
+                            throw Registry.named(path, failure);
+                        }
+                    }
                 }
             }
             if (!wait) {
@@ -92,7 +117,9 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             }
             w = new Waiter(this, lockFile); // behind an orphaned OS wait too: it will serve us
             link(w);
-            if (osLock == null && !osPending) {
+            if (flockBusy) {
+                scheduleFlockPoll(FLOCK_POLL_MIN_NANOS);
+            } else if (osLock == null && !osPending) {
                 startOsWait();
             }
         }
@@ -117,8 +144,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 first.grant = holder = new Lock(this, first.lockFile.path());
                 next = first;
             } else {
-                failure = releaseOs(osLock);
-                osLock = null;
+                failure = releaseBoth();
                 if (failure == null && head != null) {
                     // Waiters remain: queue behind the OS so that a waiting process gets its turn.
                     startOsWait();
@@ -144,12 +170,69 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 return; // the channel is being closed, which releases fl
             }
             next = firstLive();
-            if (next != null) {
-                took(fl);
-                unlink(next);
-                next.grant = holder = new Lock(this, next.lockFile.path());
-            } else {
+            if (next == null) {
                 failure = releaseOs(fl); // everyone gave up meanwhile
+            } else {
+                try {
+                    if (tryFlock(fl)) {
+                        took(fl);
+                        unlink(next);
+                        next.grant = holder = new Lock(this, next.lockFile.path());
+                    } else {
+                        osLock = fl;
+                        scheduleFlockPoll(FLOCK_POLL_MIN_NANOS);
+                        next = null;
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                    next = null;
+                }
+            }
+        }
+        if (next != null) {
+            Delivery.deliver(next);
+        } else if (failure != null) {
+            Registry.evictBroken(this, failure);
+        }
+    }
+
+    private void scheduleFlockPoll(long nanos) {
+        if (flockPollNanos == 0) {
+            flockWaits++;
+        }
+        flockPollNanos = nanos;
+        int wait = flockWaits;
+        Threads.schedule(() -> Threads.execute(() -> pollFlock(wait)), nanos);
+    }
+
+    /** Waiting for flock(2) with the fcntl half held (on a locket-io thread). */
+    private void pollFlock(int wait) {
+        Waiter next;
+        IOException failure = null;
+        synchronized (this) {
+            if (closed || flockPollNanos == 0 || wait != flockWaits) {
+                return; // closed, or that wait ended (everyone gave up), perhaps to begin anew
+            }
+            next = firstLive();
+            if (next == null) {
+                flockPollNanos = 0;
+                failure = releaseOs(osLock);
+                osLock = null;
+            } else {
+                try {
+                    if (flock.tryLock()) {
+                        flockPollNanos = 0;
+                        took(osLock);
+                        unlink(next);
+                        next.grant = holder = new Lock(this, next.lockFile.path());
+                    } else {
+                        scheduleFlockPoll(Math.min(2 * flockPollNanos, FLOCK_POLL_MAX_NANOS));
+                        next = null;
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                    next = null;
+                }
             }
         }
         if (next != null) {
@@ -192,6 +275,15 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             }
             unlink(w);
             stopOsWait = head == null && osPending;
+            if (head == null && flockPollNanos > 0) {
+                // Nobody waits for the flock half any more: let go of the fcntl half now.
+                flockPollNanos = 0;
+                IOException failure = releaseOs(osLock);
+                osLock = null;
+                if (failure != null) {
+                    Threads.execute(() -> Registry.evictBroken(this, failure));
+                }
+            }
         }
         if (stopOsWait) {
             // Nobody wants the pending OS wait any more: close the channel to stop it. Off the
@@ -227,6 +319,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             closed = true;
             osLock = null;
             holder = null;
+            flockPollNanos = 0;
             return drain();
         }
     }
@@ -255,6 +348,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 // the descriptor is gone either way
             }
         }
+        flock.close(); // after the channels: this JVM holds no fcntl lock on the file any more
     }
 
     private void retryOsWait() {
@@ -293,6 +387,32 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     private FileSystemException lockedOutsideLocket() {
         return new FileSystemException(path.toString(), null,
                 "already locked in this JVM by code that does not use Locket (FileChannel.lock on the same file)");
+    }
+
+    /**
+     * The flock half, with the fcntl half {@code fl} just taken. On failure the fcntl half is
+     * released and the failure thrown.
+     */
+    private boolean tryFlock(FileLock fl) throws IOException {
+        try {
+            return flock.tryLock();
+        } catch (IOException e) {
+            releaseOs(fl);
+            throw e;
+        }
+    }
+
+    /** Releases the held lock: flock half first, then fcntl. */
+    private IOException releaseBoth() {
+        IOException failure = null;
+        try {
+            flock.unlock();
+        } catch (IOException e) {
+            failure = e;
+        }
+        IOException fcntl = releaseOs(osLock);
+        osLock = null;
+        return failure != null ? failure : fcntl;
     }
 
     private static IOException releaseOs(FileLock fl) {
@@ -369,7 +489,8 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 waiters++;
             }
             return "FileEntry[" + path + (closed ? ", closed" : holder != null ? ", held" : ", free")
-                    + (osPending ? ", waiting on OS" : "") + ", waiters=" + waiters + "]";
+                    + (osPending ? ", waiting for fcntl" : "") + (flockPollNanos > 0 ? ", waiting for flock" : "")
+                    + ", waiters=" + waiters + "]";
         }
     }
 }

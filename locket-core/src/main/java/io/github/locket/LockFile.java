@@ -3,6 +3,7 @@ package io.github.locket;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -57,13 +58,49 @@ public final class LockFile {
     private final Path path;
     private final Duration timeout; // null: wait forever
     private final long timeoutNanos; // -1: forever, 0: one attempt
-    // The entry this path resolved to last time; re-resolved once it is closed.
-    private volatile FileEntry entry;
+    private final Resolved resolved; // shared with the copies made by withTimeout
+
+    /** The entry a path resolved to last time; re-resolved once it is closed. */
+    private static final class Resolved {
+        volatile FileEntry entry;
+    }
 
     LockFile(Path path, Duration timeout) {
+        this(path, timeout, new Resolved());
+    }
+
+    private LockFile(Path path, Duration timeout, Resolved resolved) {
         this.path = path;
         this.timeout = timeout;
         this.timeoutNanos = Durations.toNanos(timeout);
+        this.resolved = resolved;
+    }
+
+    /**
+     * Returns the same lock with another timeout. Cheaper than {@link Locket#lockFile(Path,
+     * Duration)} for a path already used: the copy shares what this one learnt about the file.
+     *
+     * @param timeout the copy's timeout; {@link Duration#ZERO} for a single attempt
+     * @return a {@code LockFile} for the same path
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public LockFile withTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout < 0: " + timeout + " (for lock file " + path + ")");
+        }
+        return new LockFile(path, timeout, resolved);
+    }
+
+    /**
+     * Returns the same lock, waiting as long as it takes. Shares what this one learnt about the
+     * file, like {@link #withTimeout(Duration)}.
+     *
+     * @return a {@code LockFile} for the same path with no timeout
+     */
+    public LockFile withoutTimeout() {
+        return timeout == null ? this : new LockFile(path, null, resolved);
     }
 
     /**
@@ -99,6 +136,7 @@ public final class LockFile {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before acquiring " + path);
         }
+        long start = timeoutNanos > 0 ? System.nanoTime() : 0; // the timeout counts from the call
         if (timeoutNanos == 0) {
             Lock lock = attempt();
             if (lock == null) {
@@ -111,7 +149,7 @@ public final class LockFile {
             if (r instanceof Lock) {
                 return (Lock) r;
             } else if (r instanceof Waiter) {
-                return ((Waiter) r).await(timeoutNanos);
+                return ((Waiter) r).await(timeoutNanos < 0 ? -1 : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
             }
             // FileEntry.CLOSED: the entry was evicted under us; resolve the path again.
         }
@@ -211,9 +249,9 @@ public final class LockFile {
     }
 
     private FileEntry entry() throws IOException {
-        FileEntry e = entry;
+        FileEntry e = resolved.entry;
         if (e == null || e.isClosed()) {
-            entry = e = Registry.resolve(path);
+            resolved.entry = e = Registry.resolve(path);
         }
         return e;
     }

@@ -3,6 +3,7 @@ package io.github.locket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Entry point: names a lock by its file.
@@ -44,11 +45,20 @@ public final class Locket {
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public static LockFile lockFile(Path path, Duration timeout) {
-        Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout < 0: " + timeout + " (for lock file " + path + ")");
-        }
-        return new LockFile(path, timeout);
+        return lockFile(path).withTimeout(timeout);
+    }
+
+    /**
+     * Returns the operating-system locking protocols that locks take part in, in this JVM.
+     *
+     * <p>On Linux: {@link LockProtocol#FCNTL}, and {@link LockProtocol#FLOCK} when a native binding
+     * for {@code flock(2)} works (Java 22+ with native access allowed, or JNA on the class path);
+     * without it Locket logs a warning once, and does not exclude Python's locket, filelock or
+     * {@code flock(1)}. On Windows: {@link LockProtocol#LOCK_FILE_EX}.
+     *
+     * @return an unmodifiable set, the same for the life of the JVM
+     */
+    public static Set<LockProtocol> protocols() {
+        return Flocks.protocols();
     }
 }

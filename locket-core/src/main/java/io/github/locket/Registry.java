@@ -82,7 +82,14 @@ final class Registry {
             existing.adoptStray(ch);
             return existing;
         }
-        FileEntry e = new FileEntry(key, path, ch);
+        Flock flock;
+        try {
+            flock = Flocks.open(path);
+        } catch (IOException e) {
+            ch.close(); // nothing is held through it yet
+            throw e;
+        }
+        FileEntry e = new FileEntry(key, path, ch, flock);
         MAP.put(key, e);
         if (MAP.size() >= sweepAt) {
             sweep();

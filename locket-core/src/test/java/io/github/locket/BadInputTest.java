@@ -119,6 +119,27 @@ final class BadInputTest {
         assertThat(path).doesNotExist();
     }
 
+    @Test
+    void aWriteOnlyFileLocks() throws Exception {
+        // Opening the file for writing is all a lock needs, flock(2) half included.
+        Path path = Files.createFile(dir.resolve("write-only.lock"));
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("-w--w--w-"));
+        if (!Children.isRoot()) {
+            Locket.lockFile(path).acquire().close();
+            return;
+        }
+        // Root may read any file: ask an ordinary user.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Children child = Children.startAsNobody("protocols", path.toString())) {
+            String protocols = child.expect("PROTOCOLS");
+            child.expect("LOCKED");
+            child.send("release");
+            child.expect("RELEASED");
+            assertThat(protocols).as("the child binds flock(2) as this JVM does")
+                    .isEqualTo(Locket.protocols().contains(LockProtocol.FLOCK) ? "PROTOCOLS FCNTL,FLOCK" : "PROTOCOLS FCNTL");
+        }
+    }
+
     /** Runs a child JVM as {@code nobody} (when we are root) and checks it was refused clearly. */
     private void assertRefusedToNobody(Path path) throws Exception {
         if (!Children.isRoot()) {

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The other process in cross-process tests: a real JVM started by {@link Children}. It reports on
@@ -28,6 +29,8 @@ import java.util.Optional;
  *       {@code TIMEOUT}.
  *   <li>{@code count PATH COUNTER THREADS ITERATIONS}: each thread increments the counter file
  *       under the lock; print {@code DONE}.
+ *   <li>{@code protocols PATH}: print {@code PROTOCOLS} and {@link Locket#protocols()}, then as
+ *       {@code hold}.
  *   <li>{@code churn PATH MIN_MICROS MAX_MICROS}: take and release the lock in a loop, holding
  *       it between those times, until stdin says {@code stop}; print {@code STARTED} and then
  *       {@code STOPPED n}.
@@ -40,16 +43,13 @@ public final class Child {
         Path path = Path.of(args[1]);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         switch (args[0]) {
-            case "hold": {
-                Lock lock = Locket.lockFile(path).acquire();
-                say("LOCKED");
-                for (String line; (line = in.readLine()) != null && !line.equals("release"); ) {
-                    // wait for the order
-                }
-                lock.close();
-                say("RELEASED");
+            case "protocols":
+                say("PROTOCOLS " + Locket.protocols().stream().map(Enum::name).sorted().collect(Collectors.joining(",")));
+                hold(path, in);
                 break;
-            }
+            case "hold":
+                hold(path, in);
+                break;
             case "probe": {
                 Optional<Lock> lock;
                 try {
@@ -128,6 +128,16 @@ public final class Child {
             default:
                 throw new IllegalArgumentException("unknown command: " + args[0]);
         }
+    }
+
+    private static void hold(Path path, BufferedReader in) throws Exception {
+        Lock lock = Locket.lockFile(path).acquire();
+        say("LOCKED");
+        for (String line; (line = in.readLine()) != null && !line.equals("release"); ) {
+            // wait for the order
+        }
+        lock.close();
+        say("RELEASED");
     }
 
     private static void say(String line) {

@@ -49,22 +49,53 @@ public final class Children implements AutoCloseable {
 
     /** Starts {@code java -cp <test class path> io.github.locket.Child args...}. */
     public static Children start(String... args) throws IOException {
-        return start(List.of(), System.getProperty("java.class.path"), args);
+        return start(List.of(), List.of(), System.getProperty("java.class.path"), args);
+    }
+
+    /** Like {@link #start(String...)}, with extra options for the child JVM. */
+    public static Children startWithOptions(List<String> jvmOptions, String... args) throws IOException {
+        return start(List.of(), jvmOptions, System.getProperty("java.class.path"), args);
+    }
+
+    /** Starts another main class, on the test class path, with the JIT as usual (for measurements). */
+    public static Children startClass(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
+        return new Children(new ProcessBuilder(command(List.of(), jvmOptions, System.getProperty("java.class.path"),
+                main.getName(), args)).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
 
     /**
      * Starts the child as the unprivileged user {@code nobody} (we run as root in CI, and root may
-     * write any file), with only Locket's own classes on its class path.
+     * write any file), with only Locket's own classes (and JNA, if present) on its class path.
      */
     public static Children startAsNobody(String... args) throws IOException {
         // The build directory may sit where nobody cannot read (a clone under /root): copy
-        // Locket's classes and the harness to a world-readable place first.
+        // Locket's classes (a directory, or the packaged JAR) and the harness to a world-readable
+        // place first.
         Path classes = Files.createTempDirectory("locket-nobody-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        copyTree(Path.of(codeSource(Locket.class)), classes);
-        copyTree(Path.of(codeSource(Child.class)), classes);
+        List<String> classPath = new ArrayList<>();
+        List<Class<?>> sources = new ArrayList<>(List.of(Locket.class, Child.class));
+        try { // and JNA when this JVM has it, so that the child binds flock(2) the same way
+            sources.add(Class.forName("com.sun.jna.Native", false, Children.class.getClassLoader()));
+        } catch (ClassNotFoundException absent) {
+            // the child has what this JVM has: no JNA
+        }
+        for (Class<?> c : sources) {
+            Path from = Path.of(codeSource(c));
+            if (Files.isDirectory(from)) {
+                copyTree(from, classes);
+                if (!classPath.contains(classes.toString())) {
+                    classPath.add(classes.toString());
+                }
+            } else {
+                Path jar = classes.resolve(from.getFileName().toString());
+                Files.copy(from, jar, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+                classPath.add(jar.toString());
+            }
+        }
         Children child = start(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
-                classes.toString(), args);
+                List.of(), String.join(java.io.File.pathSeparator, classPath), args);
         child.scratch = classes;
         return child;
     }
@@ -96,17 +127,34 @@ public final class Children implements AutoCloseable {
         }
     }
 
-    private static Children start(List<String> prefix, String classPath, String... args) throws IOException {
-        List<String> command = new ArrayList<>(prefix);
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xshare:auto");
-        command.add("-XX:TieredStopAtLevel=1");
-        command.add("-cp");
-        command.add(classPath);
-        command.add(Child.class.getName());
-        command.addAll(List.of(args));
+    /** Starts any program, read line by line like a child JVM. */
+    public static Children exec(String... command) throws IOException {
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         return new Children(p);
+    }
+
+    private static Children start(List<String> prefix, List<String> jvmOptions, String classPath, String... args)
+            throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1")); // quick start
+        options.addAll(jvmOptions);
+        Process p = new ProcessBuilder(command(prefix, options, classPath, Child.class.getName(), args))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new Children(p);
+    }
+
+    private static List<String> command(List<String> prefix, List<String> jvmOptions, String classPath, String main,
+            String... args) {
+        List<String> command = new ArrayList<>(prefix);
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (Runtime.version().feature() >= 22 && jvmOptions.stream().noneMatch(o -> o.contains("native-access"))) {
+            command.add("--enable-native-access=ALL-UNNAMED"); // as the test JVM: FFM or JNA without warnings
+        }
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classPath);
+        command.add(main);
+        command.addAll(List.of(args));
+        return command;
     }
 
     /** Waits for the next line and checks that it starts with {@code expected}; returns it. */

@@ -3,7 +3,6 @@ package io.github.locket.reactor;
 import io.github.locket.Lock;
 import io.github.locket.LockFile;
 import io.github.locket.LockTimeoutException;
-import io.github.locket.Locket;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +49,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
             }
         }
         this.timeoutNanos = nanos;
-        this.untimed = nanos > 0 ? Locket.lockFile(lockFile.path()) : lockFile;
+        this.untimed = nanos > 0 ? lockFile.withoutTimeout() : lockFile; // shares the resolved file
     }
 
     @Override

@@ -3,11 +3,13 @@ package io.github.locket.reactor;
 import io.github.locket.Lock;
 import io.github.locket.LockFile;
 import io.github.locket.LockTimeoutException;
+import io.github.locket.Locket;
 import java.util.Objects;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Project Reactor adapter for {@link LockFile}: take a cross-process file lock without blocking a
@@ -21,7 +23,9 @@ import reactor.core.publisher.Mono;
  *
  * <h2>Threads</h2>
  *
- * Nothing here blocks a thread. The {@link Lock} is emitted on the subscribing thread when it is
+ * Nothing here blocks a thread. (The first acquisition in a JVM loads Locket's native {@code
+ * flock(2)} binding on a {@link reactor.core.scheduler.Schedulers#boundedElastic() boundedElastic}
+ * thread, and so continues there.) The {@link Lock} is emitted on the subscribing thread when it is
  * free at subscription; on the thread that released it when it is handed over from another holder
  * in this JVM; and on a {@link reactor.core.scheduler.Schedulers#parallel() parallel} worker when
  * it comes from the operating system (another process let go) &mdash; never on one of Locket's
@@ -72,8 +76,21 @@ public final class ReactiveLocket {
      * @throws NullPointerException if {@code lockFile} is null
      */
     public static Mono<Lock> acquire(LockFile lockFile) {
-        return MonoAcquire.create(Objects.requireNonNull(lockFile, "lockFile"));
+        Mono<Lock> acquire = MonoAcquire.create(Objects.requireNonNull(lockFile, "lockFile"));
+        return nativeBindingLoaded ? acquire : LOAD_NATIVE_BINDING.then(acquire);
     }
+
+    /*
+     * The first lock in a JVM loads Locket's flock(2) binding; on Java 17-21 that is JNA, which
+     * unpacks its native library from its JAR: blocking file I/O, once, on a thread made for it.
+     */
+    private static volatile boolean nativeBindingLoaded;
+    private static final Mono<Void> LOAD_NATIVE_BINDING = Mono.<Void>fromRunnable(() -> {
+                Locket.protocols();
+                nativeBindingLoaded = true;
+            })
+            .subscribeOn(Schedulers.boundedElastic())
+            .cache();
 
     /**
      * Runs {@code body} while holding the lock and releases it however the body ends: built on

@@ -318,7 +318,9 @@ final class ReactiveLocketTest {
         assertThat(overlaps).hasValue(0);
         int extra = peak.get() - 1 - threadsBefore; // minus the watcher
         System.out.printf("10,000 withLock: %d ms, %d extra threads%n", millis, extra);
-        assertThat(extra).isLessThanOrEqualTo(2);
+        // Not one thread per waiter (see LockFileTest's 10,000 waiters for why a loaded machine
+        // sees a few more than the usual 0-2; the figure is a benchmark's, not this test's).
+        assertThat(extra).isLessThanOrEqualTo(16);
         assertThat(free()).isTrue();
     }
 
