@@ -33,6 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+# Java 22+: Locket's flock(2) half uses the FFM API, which wants native access allowed.
+JV=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+NATIVE=(); [ "${JV%%.*}" -ge 22 ] 2>/dev/null && NATIVE=(--enable-native-access=ALL-UNNAMED)
 
 # --- build -------------------------------------------------------------------------------
 log "building (tests skipped: this is the benchmark run, ./mvnw verify runs them)"
@@ -70,10 +73,10 @@ fi
 } >"$RESULTS/env.properties"
 
 # --- in one JVM: JMH ----------------------------------------------------------------------
-run jmh-uncontended "$JAVA" -jar "$JAR" 'UncontendedBenchmark|ReactiveBenchmark' "${JMH_U[@]}" \
+run jmh-uncontended "$JAVA" "${NATIVE[@]}" -jar "$JAR" 'UncontendedBenchmark|FcntlOnlyBenchmark|ReactiveBenchmark' "${JMH_U[@]}" \
   -rf json -rff "$RESULTS/jmh-uncontended.json"
 for t in 1 2 4 8; do
-  run jmh-contended "$JAVA" -jar "$JAR" ContendedBenchmark -t "$t" "${JMH_C[@]}" \
+  run jmh-contended "$JAVA" "${NATIVE[@]}" -jar "$JAR" ContendedBenchmark -t "$t" "${JMH_C[@]}" \
     -rf json -rff "$RESULTS/jmh-contended-t$t.json"
 done
 
@@ -82,7 +85,7 @@ run python-uncontended "$PYTHON" $PYDIR/uncontended.py "$RESULTS/python-unconten
 run python-timeouts "$PYTHON" $PYDIR/timeouts.py "$RESULTS/python-timeouts.properties" "$PY10" "$PY100"
 
 # --- across processes ---------------------------------------------------------------------
-CP=(-cp "$JAR" -Dlocket.bench.pydir="$PYDIR" -Dlocket.bench.python="$PYTHON")
+CP=("${NATIVE[@]}" -cp "$JAR" -Dlocket.bench.pydir="$PYDIR" -Dlocket.bench.python="$PYTHON")
 B=io.github.locket.benchmarks
 run handoff "$JAVA" "${CP[@]}" $B.HandoffLatency "$RESULTS/handoff.properties" "$ROUNDS" "$WARMUP"
 run throughput "$JAVA" "${CP[@]}" $B.ProcessThroughput "$RESULTS/throughput.properties" "$SECONDS_EACH"
@@ -101,5 +104,5 @@ ELAPSED=$(( $(date +%s) - START ))
 echo "env.loadEnd=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS/env.properties"
 echo "env.elapsed=$((ELAPSED / 60)) min $((ELAPSED % 60)) s for run.sh up to this report, build included${QUICK:+ (QUICK=1 smoke run)}" \
   >>"$RESULTS/env.properties"
-run report "$JAVA" -cp "$JAR" $B.Report "$RESULTS" docs locket-benchmarks/analysis.md
+run report "$JAVA" "${NATIVE[@]}" -cp "$JAR" $B.Report "$RESULTS" docs locket-benchmarks/analysis.md
 log "done: docs/benchmarks.md, docs/handoff-cdf.png"

@@ -53,6 +53,9 @@ final class Child implements AutoCloseable {
         } else {
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.add("-Xshare:auto");
+            if (Runtime.version().feature() >= 22) {
+                command.add("--enable-native-access=ALL-UNNAMED"); // Locket's FFM flock(2) binding
+            }
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
             command.add(Peer.class.getName());

@@ -115,6 +115,8 @@ public final class Report {
                 .append(", file system of the lock files: ").append(p.getProperty("env.fs", "?")).append(" |\n");
         h.append("| JDK | ").append(System.getProperty("java.vm.name")).append(" ").append(System.getProperty("java.runtime.version"))
                 .append(" (").append(System.getProperty("java.vendor")).append(") |\n");
+        h.append("| Locket protocols | ").append(io.github.locket.Locket.protocols())
+                .append(" (`Locket.protocols()` in this JVM and in every Java process of the run, unless a row says otherwise) |\n");
         h.append("| Python | ").append(p.getProperty("python.version", "?")).append(", locket ")
                 .append(p.getProperty("env.pythonLocket", "?")).append(" (Debian python3-locket) |\n");
         h.append("| load average | ").append(p.getProperty("env.load", "?")).append(" at the start, ")
@@ -155,7 +157,9 @@ public final class Report {
 
     private void uncontended() {
         md.append("## Uncontended acquire and release (JMH)\n\n");
-        md.append("One thread, nothing else on the lock; each method locks byte [0,1) of its own file. The JVM floor is\n")
+        md.append("One thread, nothing else on the lock; each method locks byte [0,1) of its own file. Locket takes\n")
+                .append("every protocol in `Locket.protocols()` (see the top): with FLOCK that is a second system call\n")
+                .append("each way, which the fcntl-only row separates out. The JVM floor is\n")
                 .append("`FileChannel.lock(0, 1, false)` + `release()` on a channel opened once, which is what Locket does under\n")
                 .append("the hood (it keeps the descriptor open between acquisitions). Python's locket opens the file on every\n")
                 .append("acquisition (`open(path, \"wb\")`), so it pays for the open and close as well.\n\n");
@@ -168,6 +172,7 @@ public final class Report {
             {"UncontendedBenchmark.rawTryLockRelease.t1", "raw `FileChannel.tryLock`+`release`"},
             {"UncontendedBenchmark.acquireClose.t1", "Locket `acquire()`+`close()`, no timeout"},
             {"UncontendedBenchmark.acquireCloseWithTimeout.t1", "Locket `acquire()`+`close()`, 30 s timeout"},
+            {"FcntlOnlyBenchmark.acquireClose.t1", "Locket `acquire()`+`close()`, fcntl only (`-Dio.github.locket.flock=false`)"},
             {"UncontendedBenchmark.acquireAsyncJoinClose.t1", "Locket `acquireAsync().join()`+`close()`"},
             {"UncontendedBenchmark.tryAcquireClose.t1", "Locket `tryAcquire()`+`close()`"},
             {"ReactiveBenchmark.acquireBlockClose.t1", "Locket reactive `ReactiveLocket.acquire(lf).block()`+`close()`, 30 s timeout"},
