@@ -1,0 +1,112 @@
+package io.github.locket.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Cross-process hand-off latency: process A holds the lock, process B is blocked waiting for it,
+ * A releases at t0 and B holds it at t1; the figure is t1 - t0, both read from CLOCK_MONOTONIC
+ * (see {@link Peer}). A and B always run the same strategy on their own lock file: Python's
+ * locket uses flock(2) and Java's FileChannel uses fcntl locks, which do not exclude each other.
+ *
+ * <p>Before each release the driver waits 2 ms plus a random 0-50 ms after B says it is about to
+ * wait, so that B is really blocked and a polling waiter (Python's locket with a timeout polls
+ * every 50 ms) is caught at a uniformly random point of its period. It also looks in
+ * {@code /proc/<B>/task/* /syscall} for a thread of B inside fcntl(2) or flock(2) just before the
+ * release and counts the rounds where one was.
+ *
+ * <p>Java peers first run {@code warmup} rounds with a 0.2 ms settle, not recorded, so that the
+ * JIT has compiled the waiting path of both sides, as it would have in a long-running service.
+ *
+ * <p>Usage: {@code HandoffLatency <out.properties> [rounds=200] [warmup=2000] [strategies...]}
+ */
+public final class HandoffLatency {
+    private HandoffLatency() {}
+
+    static final List<String> STRATEGIES = List.of("raw", "locket-timeout", "locket", "raw-async", "python-timeout", "python");
+    private static final int SYS_FCNTL = 72; // x86_64
+    private static final int SYS_FLOCK = 73;
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args[0]);
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
+        List<String> strategies = args.length > 3 ? List.of(args).subList(3, args.length) : STRATEGIES;
+        Path dir = Files.createTempDirectory("locket-handoff");
+        Random random = new Random(42);
+        Results results = Results.create().put("handoff.rounds", rounds).put("handoff.warmup", warmup)
+                .put("handoff.strategies", String.join(",", strategies));
+        for (String strategy : strategies) {
+            Path lockFile = dir.resolve(strategy + ".lock");
+            List<Long> samples = new ArrayList<>();
+            List<Long> toGrant = new ArrayList<>();
+            int blocked = 0;
+            long started = System.nanoTime();
+            try (Child a = Child.start(strategy, lockFile); Child b = Child.start(strategy, lockFile)) {
+                // Warm-up rounds exercise the same code (so that the JIT has compiled it, as in a
+                // long-running service) without the settle time; Python gets a few, it has no JIT.
+                int warm = strategy.startsWith("python") ? Math.min(warmup, 20) : warmup;
+                for (int r = 0; r < warm + rounds; r++) {
+                    boolean measured = r >= warm;
+                    a.send("acquire");
+                    a.expect("held");
+                    b.send("wait");
+                    b.expect("waiting");
+                    LockSupport.parkNanos(measured ? 2_000_000L + (long) (random.nextDouble() * 50_000_000L) : 200_000L);
+                    boolean inKernel = measured && blockedInKernel(b.pid());
+                    a.send("release");
+                    long t0 = a.expectLong("released");
+                    String[] got = b.expect("got").split(" ");
+                    long t1 = Long.parseLong(got[0]);
+                    if (measured) {
+                        samples.add(t1 - t0);
+                        if (got.length > 1) {
+                            toGrant.add(Long.parseLong(got[1]) - t0);
+                        }
+                        blocked += inKernel ? 1 : 0;
+                    }
+                }
+            }
+            long[] sorted = Results.sorted(samples);
+            if (!toGrant.isEmpty()) {
+                long[] g = Results.sorted(toGrant);
+                results.put("handoff." + strategy + ".grantSamples", g);
+                System.out.printf("%-15s release -> grant seen on the I/O thread: median %8.1f us  p90 %8.1f us%n",
+                        strategy, Results.percentile(g, 50) / 1e3, Results.percentile(g, 90) / 1e3);
+            }
+            results.put("handoff." + strategy + ".samples", sorted)
+                    .put("handoff." + strategy + ".blockedInKernel", blocked);
+            System.out.printf("%-15s median %8.1f us  p90 %8.1f us  p99 %8.1f us  (B seen in fcntl/flock in %d of %d rounds; %.1f s)%n",
+                    strategy, Results.percentile(sorted, 50) / 1e3, Results.percentile(sorted, 90) / 1e3,
+                    Results.percentile(sorted, 99) / 1e3, blocked, rounds, (System.nanoTime() - started) / 1e9);
+        }
+        results.write(out);
+    }
+
+    /** Whether a thread of process {@code pid} is inside fcntl(2) or flock(2) right now. */
+    static boolean blockedInKernel(long pid) {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String s;
+                try {
+                    s = Files.readString(task.resolve("syscall")).trim();
+                } catch (IOException gone) {
+                    continue;
+                }
+                int space = s.indexOf(' ');
+                String nr = space < 0 ? s : s.substring(0, space);
+                if (nr.equals(Integer.toString(SYS_FCNTL)) || nr.equals(Integer.toString(SYS_FLOCK))) {
+                    return true;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        return false;
+    }
+}

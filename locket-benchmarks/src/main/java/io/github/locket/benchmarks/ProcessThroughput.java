@@ -1,0 +1,69 @@
+package io.github.locket.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cross-process throughput: 2 and then 4 processes, each acquiring and releasing one lock file in
+ * a loop (empty critical section) over the same CLOCK_MONOTONIC window. Reports the total rate and
+ * each process's count, which shows how evenly the lock was shared.
+ *
+ * <p>Usage: {@code ProcessThroughput <out.properties> [seconds=2] [strategies...]}
+ */
+public final class ProcessThroughput {
+    private ProcessThroughput() {}
+
+    static final List<String> STRATEGIES = List.of("raw", "locket-timeout", "locket", "python-timeout", "python");
+    static final int[] PROCESSES = {2, 4};
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args[0]);
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 2;
+        List<String> strategies = args.length > 2 ? List.of(args).subList(2, args.length) : STRATEGIES;
+        Path dir = Files.createTempDirectory("locket-throughput");
+        Results results = Results.create().put("throughput.seconds", seconds)
+                .put("throughput.strategies", String.join(",", strategies));
+        for (String strategy : strategies) {
+            Path lockFile = dir.resolve(strategy + ".lock");
+            List<Child> peers = new ArrayList<>();
+            try {
+                for (int i = 0; i < PROCESSES[PROCESSES.length - 1]; i++) {
+                    peers.add(Child.start(strategy, lockFile));
+                }
+                if (!strategy.startsWith("python")) {
+                    loop(peers, 0.5); // let the JIT compile the loop
+                }
+                for (int n : PROCESSES) {
+                    long[] counts = loop(peers.subList(0, n), seconds);
+                    long total = 0;
+                    StringBuilder each = new StringBuilder();
+                    for (long c : counts) {
+                        total += c;
+                        each.append(each.length() == 0 ? "" : ",").append(c);
+                    }
+                    results.put("throughput." + strategy + "." + n + ".opsPerSecond", Math.round(total / seconds))
+                            .put("throughput." + strategy + "." + n + ".perProcess", each);
+                    System.out.printf("%-15s %d processes: %,10.0f ops/s  per process: %s%n", strategy, n, total / seconds, each);
+                }
+            } finally {
+                peers.forEach(Child::close);
+            }
+        }
+        results.write(out);
+    }
+
+    private static long[] loop(List<Child> peers, double seconds) throws Exception {
+        long start = System.nanoTime() + 200_000_000L;
+        long end = start + (long) (seconds * 1e9);
+        for (Child p : peers) {
+            p.send("loop " + start + " " + end);
+        }
+        long[] counts = new long[peers.size()];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = peers.get(i).expectLong("count");
+        }
+        return counts;
+    }
+}
