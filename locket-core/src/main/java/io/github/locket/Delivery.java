@@ -1,48 +1,37 @@
 package io.github.locket;
 
-import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Completes waiters' futures without recursion. Completing a future runs its dependent actions,
- * which may close the lock at once and so grant the next waiter: on a thread already delivering,
- * that next grant is queued and delivered by the outermost loop. A queue of any length is drained
- * in constant stack depth.
+ * Hands a grant to its waiter, outside the entry's monitor. Completing the waiter's future runs
+ * its dependent actions, which may close the lock at once and so grant the next waiter, and so
+ * on: a chain as long as the queue. Up to {@link #MAX_DEPTH} nested grants are delivered right
+ * here; a deeper one goes to a {@code locket-io} thread, where the chain goes on. So a hand-off
+ * never waits for an unrelated callback to return (a callback that releases and then acquires
+ * again is served), and the stack stays shallow however long the chain.
  */
 final class Delivery {
-    private static final ThreadLocal<Delivery> CURRENT = ThreadLocal.withInitial(Delivery::new);
-
-    private final ArrayDeque<Waiter> pending = new ArrayDeque<>();
-    private boolean active;
+    static final int MAX_DEPTH = 8;
+    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
 
     private Delivery() {}
 
-    static void deliver(Waiter first) {
-        Delivery d = CURRENT.get();
-        if (d.active) {
-            d.pending.add(first);
+    static void deliver(Env env, Waiter w, Lock lock) {
+        int[] depth = DEPTH.get();
+        if (depth[0] >= MAX_DEPTH) {
+            try {
+                env.io.execute(() -> deliver(env, w, lock));
+            } catch (RejectedExecutionException e) {
+                lock.close();
+                w.owner.result.completeExceptionally(e);
+            }
             return;
         }
-        d.active = true;
-        Throwable failure = null;
+        depth[0]++;
         try {
-            for (Waiter w = first; w != null; w = d.pending.poll()) {
-                try {
-                    w.deliver();
-                } catch (Throwable t) { // an Error from a user callback: deliver the rest regardless
-                    if (failure == null) {
-                        failure = t;
-                    } else {
-                        failure.addSuppressed(t);
-                    }
-                }
-            }
+            w.owner.granted(lock);
         } finally {
-            d.active = false;
-        }
-        if (failure instanceof RuntimeException) {
-            throw (RuntimeException) failure;
-        } else if (failure != null) {
-            throw (Error) failure;
+            depth[0]--;
         }
     }
 }

@@ -6,40 +6,49 @@ import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One lock file in this JVM: the only open descriptor this JVM has on it, the operating-system
- * lock when held, and the FIFO of waiters.
- *
- * <p>All state is guarded by this object's monitor; no user code and no blocking call runs under
- * it (the non-blocking {@code tryLock} and {@code release} system calls do).
+ * One lock file in this JVM: its descriptors, the operating-system lock when held, the FIFO of
+ * waiters, and the one {@link State} that says which of these exist. Every transition happens
+ * under this object's monitor, and nothing else does; no user code and no blocking call runs under
+ * it (the non-blocking {@code tryLock}, {@code flock(LOCK_NB)} and unlock system calls do).
  *
  * <p>The operating-system lock has two halves, always taken in this order and released in the
  * reverse: the {@code fcntl} record lock through the channel, then (on Linux) {@code flock(2)}
  * through {@link Flock}. The order cannot deadlock: programs that use only {@code flock} never wait
- * for an {@code fcntl} lock.
- *
- * <p>States: idle ({@code osLock == null}); waiting for {@code fcntl} ({@code osPending}, only
- * through the channel's single pending {@code lock}, stopped by closing the channel &mdash; see
- * {@link Registry} &mdash; which is safe because nothing is held through it then and this JVM has no
- * other descriptor it could drop locks of); waiting for {@code flock} ({@code osLock != null},
- * {@code holder == null}, polled: closing a descriptor does not wake a blocked {@code flock}); held
- * ({@code holder != null}). Waiters are queued only while the lock is held or waited for.
+ * for an {@code fcntl} lock. See {@code docs/design.md} for the transitions and who releases the
+ * lock on every path.
  */
 final class FileEntry implements CompletionHandler<FileLock, Void> {
-    /** Returned by {@link #acquire} when this entry was closed: resolve the path again. */
-    static final Object CLOSED = new Object();
-    /**
-     * Returned by a one-shot {@link #acquire} that found an OS wait nobody wants any more (its
-     * waiters gave up). The JDK refuses {@code tryLock} while that wait pends, so the caller must
-     * first stop it ({@link Registry#evictIfUnused}) and try again on a fresh entry.
-     */
-    static final Object ORPHANED = new Object();
+    /** What this file's lock is doing. The fields each state implies are listed with it. */
+    enum State {
+        /** Nothing held, nobody waiting. */
+        IDLE,
+        /** Waiters queued; the channel's one pending {@code lock} waits in the kernel. */
+        OS_WAIT,
+        /**
+         * Waiters queued; the {@code fcntl} half is polled, because another descriptor in this JVM
+         * holds it (code outside this registry: another copy of Locket, or {@code FileChannel}
+         * code), or the kernel reported a false deadlock.
+         */
+        POLL_WAIT,
+        /** Waiters queued; {@code fcntl} half held ({@link #fcntl}), {@code flock} half polled. */
+        FLOCK_WAIT,
+        /** Held: {@link #fcntl} and the flock half, by {@link #holder}; waiters may be queued. */
+        HELD,
+        /**
+         * Closed, for good: no holder, no waiters; its descriptors are being closed, and until
+         * they are ({@link #closed} completes) this entry stays in the registry as a tombstone, so
+         * that no new descriptor of the file can take a lock that closing these would drop.
+         */
+        CLOSED
+    }
 
     /** Direct hand-offs between this JVM's waiters before the lock goes back to the OS. */
     static final int MAX_HANDOFFS = 64;
@@ -47,349 +56,506 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** Retry delay after the kernel reported a (possibly false) deadlock between processes. */
     private static final long DEADLOCK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    /** Polling a flock(2) held by another program: first and longest interval. */
-    private static final long FLOCK_POLL_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
-    private static final long FLOCK_POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** Polling (POLL_WAIT, FLOCK_WAIT): first and longest interval. */
+    private static final long POLL_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+    final Env env;
     final Object key;
     final Path path;
     private final AsynchronousFileChannel channel;
     private final Flock flock;
-
-    private volatile boolean closed;
+    /** Completes once this entry is closed and its descriptors with it. */
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** When {@link LockFile} last saw the path name this file (System.nanoTime()). */
     volatile long verifiedAt = System.nanoTime() - LockFile.RECHECK_NANOS;
-    private FileLock osLock;
-    private Lock holder;
-    private boolean osPending;
-    private long flockPollNanos; // > 0 while waiting for flock(2) with the fcntl half held
-    private int flockWaits; // numbers the flock waits, so that a stale poll recognises itself
+
+    // Written under the monitor; volatile so that isClosed() and toString() may read it.
+    private volatile State state = State.IDLE;
+    // Guarded by the monitor.
+    private FileLock fcntl;
+    private Grant holder;
     private Waiter head;
     private Waiter tail;
     private int handoffs;
     private long heldSince;
-    private boolean referenced = true;
-    private List<AsynchronousFileChannel> strays;
+    private int polls; // the scheduled poll's number: a stale one recognises itself
+    private long pollNanos;
+    private boolean referenced = true; // used since the last sweep
+    private List<FileOpener.Handles> strays; // descriptors of this file opened by racing first opens
+    private boolean descriptorsClosed;
+    /** Acquisitions that came while closing; null once restarted (or before closing). */
+    private List<Acquisition> deferred;
 
-    FileEntry(Object key, Path path, AsynchronousFileChannel channel, Flock flock) {
-        this.key = key;
+    FileEntry(Env env, FileOpener.Handles handles, Path path) {
+        this.env = env;
+        this.key = handles.key();
+        this.channel = handles.channel();
+        this.flock = handles.flock();
         this.path = path;
-        this.channel = channel;
-        this.flock = flock;
     }
 
     boolean isClosed() {
-        return closed;
+        return state == State.CLOSED;
+    }
+
+    State state() {
+        return state;
     }
 
     /**
-     * One attempt, then (if {@code wait}) a queued waiter.
+     * One attempt and, if {@code waiting} is not null, a queued waiter for it.
      *
-     * @return a held {@link Lock}; a {@link Waiter} to wait on; null if busy and not waiting;
-     *     {@link #CLOSED}; or {@link #ORPHANED} (only when not waiting)
+     * @param path the path as the caller's {@link LockFile} names it, for the grant
+     * @return {@link Attempt.Granted}, {@link Attempt.Queued}, {@link Attempt.Retry} when closed,
+     *     or {@link Attempt.Busy} (only when not waiting)
      */
-    Object acquire(LockFile lockFile, boolean wait) throws IOException {
-        Waiter w;
+    Attempt acquire(Path path, Acquisition waiting) throws IOException {
         synchronized (this) {
-            if (closed) {
-                return CLOSED;
+            State s = state;
+            if (s == State.CLOSED) {
+                if (waiting != null && deferred != null) {
+                    deferred.add(waiting); // restarted in this order once closed (FIFO, unlike a future's dependents)
+                    return Attempt.Deferred.DEFERRED;
+                }
+                return new Attempt.Retry(closed);
             }
             referenced = true;
-            boolean flockBusy = false;
-            if (osLock == null && !osPending && head == null) {
-                FileLock fl = tryOsLock();
-                if (fl != null) {
-                    if (tryFlock(fl)) {
-                        took(fl);
-                        return holder = new Lock(this, lockFile.path());
-                    }
-                    flockBusy = true; // a flock-only program holds it
-                    if (wait) {
-                        osLock = fl; // keep the fcntl half and poll for the flock half
-                    } else {
-                        IOException failure = releaseOs(fl);
-                        if (failure != null) {
-                            throw Registry.named(path, failure);
-                        }
-                    }
+            if (s != State.IDLE) {
+                return waiting == null ? Attempt.Busy.BUSY : new Attempt.Queued(link(path, waiting));
+            }
+            FileLock fl;
+            try {
+                fl = tryOsLock(1);
+            } catch (OverlappingFileLockException elsewhereInThisJvm) {
+                if (waiting == null) {
+                    return Attempt.Busy.BUSY;
                 }
+                Waiter w = link(path, waiting);
+                poll(State.POLL_WAIT, POLL_MIN_NANOS);
+                return new Attempt.Queued(w);
+            } catch (IOException e) {
+                throw Registry.named(path, e);
             }
-            if (!wait) {
-                return osPending && head == null ? ORPHANED : null;
+            if (fl == null) {
+                if (waiting == null) {
+                    return Attempt.Busy.BUSY;
+                }
+                Waiter w = link(path, waiting);
+                waitOnOs();
+                return new Attempt.Queued(w);
             }
-            w = new Waiter(this, lockFile); // behind an orphaned OS wait too: it will serve us
-            link(w);
-            if (flockBusy) {
-                scheduleFlockPoll(FLOCK_POLL_MIN_NANOS);
-            } else if (osLock == null && !osPending) {
-                startOsWait();
+            boolean both;
+            try {
+                both = flock.tryLock();
+            } catch (IOException e) {
+                releaseQuietly(fl);
+                throw Registry.named(path, e);
             }
+            if (both) {
+                return new Attempt.Granted(grant(fl, path));
+            }
+            if (waiting == null) { // a flock-only program holds it
+                IOException failure = release(fl);
+                if (failure != null) {
+                    throw Registry.named(path, failure);
+                }
+                return Attempt.Busy.BUSY;
+            }
+            Waiter w = link(path, waiting);
+            fcntl = fl; // keep the fcntl half and poll for the flock half
+            poll(State.FLOCK_WAIT, POLL_MIN_NANOS);
+            return new Attempt.Queued(w);
         }
-        w.watch();
-        return w;
     }
 
-    /** Releases {@code lock}; hands off to the next waiter here, or gives the lock back to the OS. */
-    void release(Lock lock) {
+    /**
+     * Releases {@code g}: hands the lock to the next waiter here, or gives it back to the OS.
+     *
+     * @return true if this call released it, false if it was released before
+     * @throws UncheckedIOException if the OS refused to release; the entry is then closed (its
+     *     descriptors closing releases the lock) and its waiters start over on a new entry
+     */
+    boolean release(Grant g) {
         Waiter next = null;
+        Lock nextLock = null;
         IOException failure = null;
+        List<Waiter> restart = null;
         synchronized (this) {
-            if (lock.released) {
-                return;
+            if (g.released) {
+                return false;
             }
-            lock.released = true;
+            released(g);
+            if (holder != g) {
+                return true; // unreachable: closing marks the holder released
+            }
             holder = null;
             Waiter first = firstLive();
             if (first != null && handoffs < MAX_HANDOFFS && System.nanoTime() - heldSince < MAX_HOLD_NANOS) {
                 handoffs++;
                 unlink(first);
-                first.grant = holder = new Lock(this, first.lockFile.path());
+                nextLock = newLock(first.path);
                 next = first;
             } else {
                 failure = releaseBoth();
-                if (failure == null && head != null) {
-                    // Waiters remain: queue behind the OS so that a waiting process gets its turn.
-                    startOsWait();
+                if (failure != null) {
+                    restart = close();
+                } else if (head != null) {
+                    waitOnOs(); // queue behind the OS, so that a waiting process gets its turn
+                } else {
+                    state = State.IDLE;
                 }
             }
         }
         if (next != null) {
-            Delivery.deliver(next);
-        } else if (failure != null) {
-            Registry.evictBroken(this, failure);
+            Delivery.deliver(env, next, nextLock);
+        } else if (restart != null) {
+            closeDescriptors(false);
+            for (Waiter w : restart) {
+                w.owner.restart();
+            }
             throw new UncheckedIOException(Registry.named(path, failure));
         }
+        return true;
     }
 
     /** The pending OS wait succeeded (on a locket-io thread). */
     @Override
     public void completed(FileLock fl, Void unused) {
-        Waiter next;
+        Waiter next = null;
+        Lock lock = null;
+        List<Waiter> failed = null;
         IOException failure = null;
         synchronized (this) {
-            osPending = false;
-            if (closed) {
-                return; // the channel is being closed, which releases fl
+            if (state != State.OS_WAIT) {
+                return; // closed: closing the channel releases fl
             }
-            next = firstLive();
-            if (next == null) {
-                failure = releaseOs(fl); // everyone gave up meanwhile
-            } else {
-                try {
-                    if (tryFlock(fl)) {
-                        grant(next, fl);
-                    } else {
-                        osLock = fl;
-                        scheduleFlockPoll(FLOCK_POLL_MIN_NANOS);
-                        next = null;
-                    }
-                } catch (IOException e) {
-                    failure = e;
-                    next = null;
+            Waiter first = firstLive();
+            if (first == null) { // everyone gave up in the same instant
+                failure = release(fl);
+                if (failure == null) {
+                    state = State.IDLE;
+                } else {
+                    failed = close();
                 }
-            }
-        }
-        deliverOrEvict(next, failure);
-    }
-
-    private void scheduleFlockPoll(long nanos) {
-        if (flockPollNanos == 0) {
-            flockWaits++;
-        }
-        flockPollNanos = nanos;
-        int wait = flockWaits;
-        Threads.schedule(() -> Threads.execute(() -> pollFlock(wait)), nanos);
-    }
-
-    /** Waiting for flock(2) with the fcntl half held (on a locket-io thread). */
-    private void pollFlock(int wait) {
-        Waiter next;
-        IOException failure = null;
-        synchronized (this) {
-            if (closed || flockPollNanos == 0 || wait != flockWaits) {
-                return; // closed, or that wait ended (everyone gave up), perhaps to begin anew
-            }
-            next = firstLive();
-            if (next == null) {
-                flockPollNanos = 0;
-                failure = releaseOs(osLock);
-                osLock = null;
             } else {
                 try {
                     if (flock.tryLock()) {
-                        flockPollNanos = 0;
-                        grant(next, osLock);
+                        unlink(first);
+                        lock = grant(fl, first.path);
+                        next = first;
                     } else {
-                        scheduleFlockPoll(Math.min(2 * flockPollNanos, FLOCK_POLL_MAX_NANOS));
-                        next = null;
+                        fcntl = fl;
+                        poll(State.FLOCK_WAIT, POLL_MIN_NANOS);
                     }
                 } catch (IOException e) {
                     failure = e;
-                    next = null;
+                    releaseQuietly(fl);
+                    failed = close();
                 }
             }
         }
-        deliverOrEvict(next, failure);
+        finish(next, lock, failed, failure);
     }
 
     /** The pending OS wait failed (on a locket-io thread). */
     @Override
     public void failed(Throwable failure, Void unused) {
-        List<Waiter> failedWaiters;
+        List<Waiter> failed;
         synchronized (this) {
-            osPending = false;
-            if (closed) {
+            if (state != State.OS_WAIT) {
                 return; // we closed the channel to stop the wait
             }
-            if (isDeadlock(failure) && head != null) {
+            if (isDeadlock(failure)) {
                 // EDEADLK: the kernel's deadlock detection works per process and misfires with
-                // threads; the holder will usually let go. Wait a little and ask again.
-                osPending = true;
-                Threads.schedule(this::retryOsWait, DEADLOCK_RETRY_NANOS);
+                // threads; the holder will usually let go. Ask again a little later.
+                poll(State.POLL_WAIT, DEADLOCK_RETRY_NANOS);
                 return;
             }
-            failedWaiters = drain();
+            failed = close();
         }
-        IOException named = Registry.named(path, failure);
-        for (Waiter w : failedWaiters) {
-            w.future().completeExceptionally(named);
-        }
+        finish(null, null, failed, failure);
     }
 
-    /** A waiter's future completed other than by our grant: leave the queue. */
+    /** A scheduled poll of the state it was scheduled in (POLL_WAIT or FLOCK_WAIT). */
+    private void polled(int number) {
+        Waiter next = null;
+        Lock lock = null;
+        List<Waiter> failed = null;
+        IOException failure = null;
+        synchronized (this) {
+            if (number != polls) {
+                return; // that wait ended (closed, or everyone gave up), perhaps to begin anew
+            }
+            Waiter first = firstLive();
+            try {
+                if (state == State.FLOCK_WAIT) {
+                    if (first == null) {
+                        failure = release(fcntl);
+                        fcntl = null;
+                        state = State.IDLE;
+                        if (failure != null) {
+                            failed = close();
+                        }
+                    } else if (flock.tryLock()) {
+                        unlink(first);
+                        lock = grant(fcntl, first.path);
+                        next = first;
+                    } else {
+                        poll(State.FLOCK_WAIT, Math.min(2 * pollNanos, POLL_MAX_NANOS));
+                    }
+                } else if (state == State.POLL_WAIT) {
+                    if (first == null) {
+                        state = State.IDLE;
+                    } else {
+                        FileLock fl = null;
+                        boolean elsewhere = false;
+                        try {
+                            fl = tryOsLock(1);
+                        } catch (OverlappingFileLockException stillHeldInThisJvm) {
+                            elsewhere = true;
+                        }
+                        if (elsewhere) {
+                            poll(State.POLL_WAIT, Math.min(2 * pollNanos, POLL_MAX_NANOS));
+                        } else if (fl == null) {
+                            waitOnOs(); // another process holds it: the kernel can wait for us now
+                        } else if (flock.tryLock()) {
+                            unlink(first);
+                            lock = grant(fl, first.path);
+                            next = first;
+                        } else {
+                            fcntl = fl;
+                            poll(State.FLOCK_WAIT, POLL_MIN_NANOS);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                failure = e;
+                if (fcntl != null) {
+                    releaseQuietly(fcntl);
+                }
+                failed = close();
+            }
+        }
+        finish(next, lock, failed, failure);
+    }
+
+    /** A waiter's acquisition completed other than by our grant: leave the queue. */
     void abandon(Waiter w) {
-        boolean stopOsWait;
+        boolean closeChannel = false;
         synchronized (this) {
             if (!w.linked) {
                 return;
             }
             unlink(w);
-            stopOsWait = head == null && osPending;
-            if (head == null && flockPollNanos > 0) {
-                // Nobody waits for the flock half any more: let go of the fcntl half now.
-                flockPollNanos = 0;
-                IOException failure = releaseOs(osLock);
-                osLock = null;
-                if (failure != null) {
-                    Threads.execute(() -> Registry.evictBroken(this, failure));
-                }
-            }
-        }
-        if (stopOsWait) {
-            // Nobody wants the pending OS wait any more: close the channel to stop it. Off the
-            // caller's thread, since closing waits for the blocked I/O thread to leave the kernel.
-            Threads.execute(() -> Registry.evictIfUnused(this));
-        }
-    }
-
-    /** Under the registry lock: closes this entry if nothing is held or queued. */
-    synchronized boolean markClosedIfUnused() {
-        if (closed || osLock != null || head != null) {
-            return false;
-        }
-        closed = true;
-        return true;
-    }
-
-    /** Under the registry lock, for the sweep: closes this entry if unused since the last sweep. */
-    synchronized boolean markClosedIfIdle() {
-        if (referenced) {
-            referenced = false;
-            return false;
-        }
-        return markClosedIfUnused();
-    }
-
-    /** Under the registry lock: the channel failed to release; close whatever the state. */
-    List<Waiter> markClosedBroken() {
-        synchronized (this) {
-            if (closed) {
-                return List.of();
-            }
-            closed = true;
-            osLock = null;
-            holder = null;
-            flockPollNanos = 0;
-            return drain();
-        }
-    }
-
-    /** Under the registry lock: a second descriptor on this file that must outlive any lock held. */
-    synchronized void adoptStray(AsynchronousFileChannel stray) {
-        if (strays == null) {
-            strays = new ArrayList<>(1);
-        }
-        strays.add(stray);
-    }
-
-    /** Once closed: closes the descriptors, which ends a pending OS wait. */
-    void closeChannels() {
-        List<AsynchronousFileChannel> all = new ArrayList<>(2);
-        all.add(channel);
-        synchronized (this) {
-            if (strays != null) {
-                all.addAll(strays);
-            }
-        }
-        for (AsynchronousFileChannel ch : all) {
-            try {
-                ch.close();
-            } catch (IOException ignored) {
-                // the descriptor is gone either way
-            }
-        }
-        flock.close(); // after the channels: this JVM holds no fcntl lock on the file any more
-    }
-
-    private void retryOsWait() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            osPending = false;
             if (head != null) {
-                startOsWait();
                 return;
             }
+            switch (state) {
+                case OS_WAIT:
+                    // Nobody wants the pending OS wait any more: closing the channel stops it.
+                    close();
+                    closeChannel = true;
+                    break;
+                case FLOCK_WAIT:
+                    polls++;
+                    IOException failure = release(fcntl);
+                    fcntl = null;
+                    state = State.IDLE;
+                    if (failure != null) {
+                        close();
+                        closeChannel = true;
+                    }
+                    break;
+                case POLL_WAIT:
+                    polls++;
+                    state = State.IDLE;
+                    break;
+                default:
+                    break; // HELD: the holder releases as usual
+            }
         }
-        Registry.evictIfUnused(this);
-    }
-
-    private FileLock tryOsLock() throws IOException {
-        try {
-            return channel.tryLock(0, 1, false);
-        } catch (OverlappingFileLockException e) {
-            throw lockedOutsideLocket();
-        } catch (IOException e) {
-            throw Registry.named(path, e);
+        if (closeChannel) {
+            // Off the caller's thread: closing waits for the I/O thread to leave the kernel.
+            closeDescriptors(true);
         }
-    }
-
-    private void startOsWait() {
-        osPending = true;
-        try {
-            channel.lock(0, 1, false, null, this);
-        } catch (OverlappingFileLockException e) {
-            Threads.execute(() -> failed(lockedOutsideLocket(), null));
-        }
-    }
-
-    private FileSystemException lockedOutsideLocket() {
-        return new FileSystemException(path.toString(), null,
-                "already locked in this JVM by code that does not use Locket (FileChannel.lock on the same file)");
     }
 
     /**
-     * The flock half, with the fcntl half {@code fl} just taken. On failure the fcntl half is
-     * released and the failure thrown.
+     * Closes this entry if it is idle, and (unless {@code now}) was not used since the last call:
+     * the second-chance sweep, the identity check's eviction, and descriptor exhaustion.
+     *
+     * <p>Where closing a descriptor drops every POSIX lock of the process on the file, the channel
+     * first takes a whole-file lock: if another descriptor in this JVM (another copy of Locket,
+     * {@code FileChannel} code) holds any lock on the file, the JDK refuses it and the entry stays
+     * open; if not, the JDK's table now refuses such locks to everyone else until the close.
+     *
+     * @return true if closed
      */
-    private boolean tryFlock(FileLock fl) throws IOException {
-        try {
-            return flock.tryLock();
-        } catch (IOException e) {
-            releaseOs(fl);
-            throw e;
+    boolean closeIfIdle(boolean now) {
+        synchronized (this) {
+            if (state != State.IDLE) {
+                return false;
+            }
+            if (!now && referenced) {
+                referenced = false;
+                return false;
+            }
+            if (env.posixClose) {
+                try {
+                    tryOsLock(Long.MAX_VALUE); // released by closing the channel
+                } catch (OverlappingFileLockException heldElsewhereInThisJvm) {
+                    referenced = true;
+                    return false;
+                } catch (IOException unknown) {
+                    // cannot tell; nothing of ours is held, close all the same
+                }
+            }
+            close();
         }
+        closeDescriptors(false);
+        return true;
+    }
+
+    /**
+     * A racing first open of the same file opened these too: keep them until this entry closes
+     * (closing them now could drop a lock held through ours). Once this entry's descriptors are
+     * closed, nothing of ours is held on the file and they are closed at once.
+     */
+    void adopt(FileOpener.Handles extra) {
+        synchronized (this) {
+            if (!descriptorsClosed) {
+                if (strays == null) {
+                    strays = new ArrayList<>(1);
+                }
+                strays.add(extra);
+                return;
+            }
+        }
+        extra.close();
+    }
+
+    /** Under the monitor: moves to CLOSED for good; returns the waiters to fail or restart. */
+    private List<Waiter> close() {
+        state = State.CLOSED;
+        deferred = new ArrayList<>();
+        polls++;
+        fcntl = null;
+        if (holder != null) {
+            released(holder); // its handle now says so; closing the descriptors releases the lock
+            holder = null;
+        }
+        List<Waiter> all = new ArrayList<>();
+        for (Waiter w = head; w != null; w = head) {
+            unlink(w);
+            all.add(w);
+        }
+        return all;
+    }
+
+    /** Once CLOSED: closes the descriptors (which releases any OS lock and ends an OS wait). */
+    private void closeDescriptors(boolean offThread) {
+        if (offThread) {
+            try {
+                env.io.execute(() -> closeDescriptors(false));
+                return;
+            } catch (RejectedExecutionException e) {
+                // close here, then
+            }
+        }
+        List<FileOpener.Handles> extra;
+        synchronized (this) {
+            descriptorsClosed = true;
+            extra = strays == null ? List.of() : strays;
+            strays = null;
+        }
+        try {
+            // The flock descriptor and the strays first: while the channel is open the JDK's table
+            // keeps other descriptors in this JVM from taking a lock that closing these would drop.
+            flock.close();
+            for (FileOpener.Handles h : extra) {
+                h.close();
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the descriptor is gone either way
+            }
+        } finally {
+            env.registry.removed(this);
+            List<Acquisition> restart;
+            synchronized (this) {
+                restart = deferred;
+                deferred = null;
+            }
+            closed.complete(null);
+            for (Acquisition a : restart) {
+                a.restart();
+            }
+        }
+    }
+
+    /** After a transition, outside the monitor: deliver the grant, or fail the waiters. */
+    private void finish(Waiter next, Lock lock, List<Waiter> failed, Throwable failure) {
+        if (next != null) {
+            Delivery.deliver(env, next, lock);
+        }
+        if (failed != null) {
+            closeDescriptors(false);
+            IOException named = Registry.named(path, failure);
+            for (Waiter w : failed) {
+                w.owner.result.completeExceptionally(named);
+            }
+        }
+    }
+
+    /** Under the monitor: the OS lock {@code fl} is fully held; a new grant holds it. */
+    private Lock grant(FileLock fl, Path path) {
+        fcntl = fl;
+        state = State.HELD;
+        heldSince = System.nanoTime();
+        handoffs = 0;
+        return newLock(path);
+    }
+
+    private Lock newLock(Path path) {
+        Lock lock = new Lock(this, path);
+        holder = lock.grant();
+        env.leaks.granted();
+        return lock;
+    }
+
+    private void released(Grant g) {
+        g.released = true;
+        g.clear(); // no leak report for a grant already released
+        env.leaks.released();
+    }
+
+    /**
+     * Under the monitor: the fcntl half's one non-blocking attempt ({@code F_SETLK}) on bytes [0,
+     * size), through the channel. The JDK's native is the same as the blocking {@code lock}'s, so
+     * tools that flag blocking calls (BlockHound) are told that this method's use is not.
+     */
+    private FileLock tryOsLock(long size) throws IOException {
+        return channel.tryLock(0, size, false);
+    }
+
+    /** Under the monitor: start the channel's one pending {@code lock}. */
+    private void waitOnOs() {
+        state = State.OS_WAIT;
+        try {
+            channel.lock(0, 1, false, null, this);
+        } catch (OverlappingFileLockException elsewhereInThisJvm) {
+            poll(State.POLL_WAIT, POLL_MIN_NANOS);
+        }
+    }
+
+    /** Under the monitor: enter {@code s}, with a poll after {@code nanos}. */
+    private void poll(State s, long nanos) {
+        state = s;
+        pollNanos = nanos;
+        int number = ++polls;
+        env.timer.schedule(() -> env.io.execute(() -> polled(number)), nanos, TimeUnit.NANOSECONDS);
     }
 
     /** Releases the held lock: flock half first, then fcntl. */
@@ -400,12 +566,12 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         } catch (IOException e) {
             failure = e;
         }
-        IOException fcntl = releaseOs(osLock);
-        osLock = null;
-        return failure != null ? failure : fcntl;
+        IOException f = release(fcntl);
+        fcntl = null;
+        return failure != null ? failure : f;
     }
 
-    private static IOException releaseOs(FileLock fl) {
+    private static IOException release(FileLock fl) {
         try {
             fl.release();
             return null;
@@ -414,43 +580,26 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         }
     }
 
+    private static void releaseQuietly(FileLock fl) {
+        release(fl); // a failure leaves the lock to the channel's close
+    }
+
     private static boolean isDeadlock(Throwable failure) {
         String message = failure.getMessage();
         return failure instanceof IOException && message != null && message.toLowerCase().contains("deadlock");
     }
 
-    /** Under the monitor: the OS lock {@code fl} is fully held; it goes to {@code next}. */
-    private void grant(Waiter next, FileLock fl) {
-        took(fl);
-        unlink(next);
-        next.grant = holder = new Lock(this, next.lockFile.path());
-    }
-
-    /** Outside the monitor: hand the grant over, or give up the entry if the OS failed us. */
-    private void deliverOrEvict(Waiter next, IOException failure) {
-        if (next != null) {
-            Delivery.deliver(next);
-        } else if (failure != null) {
-            Registry.evictBroken(this, failure);
-        }
-    }
-
-    private void took(FileLock fl) {
-        osLock = fl;
-        heldSince = System.nanoTime();
-        handoffs = 0;
-    }
-
     private Waiter firstLive() {
         Waiter w = head;
-        while (w != null && w.future().isDone()) { // abandoned; its callback has not run yet
+        while (w != null && w.isAbandoned()) { // its abandon() has not run yet
             unlink(w);
             w = head;
         }
         return w;
     }
 
-    private void link(Waiter w) {
+    private Waiter link(Path path, Acquisition owner) {
+        Waiter w = new Waiter(this, owner, path);
         w.linked = true;
         w.prev = tail;
         if (tail == null) {
@@ -459,6 +608,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             tail.next = w;
         }
         tail = w;
+        return w;
     }
 
     private void unlink(Waiter w) {
@@ -478,15 +628,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         w.linked = false;
     }
 
-    private List<Waiter> drain() {
-        List<Waiter> all = new ArrayList<>();
-        for (Waiter w = head; w != null; w = head) {
-            unlink(w);
-            all.add(w);
-        }
-        return all;
-    }
-
+    /** Returns {@code FileEntry[<path>, <state>, waiters=<n>]}. */
     @Override
     public String toString() {
         synchronized (this) {
@@ -494,9 +636,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             for (Waiter w = head; w != null; w = w.next) {
                 waiters++;
             }
-            return "FileEntry[" + path + (closed ? ", closed" : holder != null ? ", held" : ", free")
-                    + (osPending ? ", waiting for fcntl" : "") + (flockPollNanos > 0 ? ", waiting for flock" : "")
-                    + ", waiters=" + waiters + "]";
+            return "FileEntry[" + path + ", " + state.name().toLowerCase() + ", waiters=" + waiters + "]";
         }
     }
 }

@@ -50,19 +50,20 @@ final class Flocks {
         return opener;
     }
 
-    /** A flock(2) descriptor for a newly registered file, or {@link Flock#NONE}. */
-    static Flock open(Path path) throws IOException {
-        if (OPENER == null || onNfs(path)) {
-            return Flock.NONE;
-        }
-        return OPENER.open(path);
+    /** The native binding of this JVM, or null: none works, flock is turned off, or not Linux. */
+    static Flock.Opener opener() {
+        return OPENER;
+    }
+
+    static boolean windows() {
+        return WINDOWS;
     }
 
     /**
      * On NFS, Linux emulates flock(2) with an fcntl lock on the whole file: the fcntl half alone
      * already excludes flock users there, and a flock half would conflict with our own fcntl half.
      */
-    private static boolean onNfs(Path path) {
+    static boolean onNfs(Path path) {
         try {
             return Files.getFileStore(path).type().startsWith("nfs");
         } catch (IOException unknown) {

@@ -32,10 +32,10 @@ final class JnaFlock implements Flock {
         public Flock open(Path path) throws IOException {
             for (;;) {
                 try {
-                    return new JnaFlock(JnaFlock.open(path.toString(), O_WRONLY | O_CLOEXEC), path);
+                    return new JnaFlock(JnaFlock.open(path.toString(), OPEN_FLAGS, MODE_0666), path);
                 } catch (LastErrorException e) {
                     if (e.getErrorCode() != EINTR) {
-                        throw failure(path, "open for flock(2)", e);
+                        throw Flock.openFailure(path, e.getErrorCode());
                     }
                 }
             }
@@ -68,6 +68,11 @@ final class JnaFlock implements Flock {
     }
 
     @Override
+    public int fd() {
+        return fd;
+    }
+
+    @Override
     public void close() {
         try {
             close(fd);
@@ -77,12 +82,12 @@ final class JnaFlock implements Flock {
     }
 
     private static IOException failure(Path path, String call, LastErrorException e) {
-        FileSystemException f = new FileSystemException(path.toString(), null, call + " failed: errno " + e.getErrorCode());
+        FileSystemException f = new FileSystemException(path.toString(), null, Flock.describe(call, e.getErrorCode()));
         f.initCause(e);
         return f;
     }
 
-    private static native int open(String path, int flags) throws LastErrorException;
+    private static native int open(String path, int flags, int mode) throws LastErrorException;
 
     private static native int flock(int fd, int operation) throws LastErrorException;
 

@@ -1,5 +1,6 @@
 package io.github.locket;
 
+import java.lang.ref.Reference;
 import java.nio.file.Path;
 
 /**
@@ -15,20 +16,26 @@ import java.nio.file.Path;
  * thread; a stale handle (closed before) never releases a later acquisition, by this or any other
  * process.
  *
+ * <p><b>A {@code Lock} dropped while held</b> (never closed, and no longer reachable) is released
+ * once the garbage collector finds it, and a warning naming its path is logged to the {@code
+ * io.github.locket} {@link System.Logger}; {@code -Dio.github.locket.leakTraces=sample} (one
+ * acquisition in 64) or {@code =all} adds where it was acquired. This is a backstop for a bug, not
+ * a way to release: until the collector runs, the lock stays held.
+ *
  * <p><b>Thread safety and memory effects.</b> Thread-safe. Actions of a thread before it closes a
  * {@code Lock} <i>happen-before</i> the actions of the thread that next acquires the same file in
  * this JVM after that close. (Across processes, the operating system's lock orders file contents
  * as it always does.)
  */
 public final class Lock implements AutoCloseable {
-    private final FileEntry entry;
-    private final Path path;
-    // Written under the entry's monitor, read anywhere.
-    volatile boolean released;
+    private final Grant grant;
 
     Lock(FileEntry entry, Path path) {
-        this.entry = entry;
-        this.path = path;
+        this.grant = new Grant(this, entry, path);
+    }
+
+    Grant grant() {
+        return grant;
     }
 
     /**
@@ -37,39 +44,51 @@ public final class Lock implements AutoCloseable {
      * @return the path
      */
     public Path path() {
-        return path;
+        return grant.path;
     }
 
     /**
-     * Tells whether this handle still holds the lock.
+     * Tells whether this handle still holds the lock: true from the grant until {@link #close()},
+     * or until Locket had to give the lock up because the operating system refused to release it
+     * through this JVM's descriptor (Locket then closes that descriptor, which releases it; see
+     * {@link #close()}).
      *
-     * @return true until {@link #close()} was called
+     * <p>It cannot see what Locket is not told: on Linux without {@code flock(2)} (fcntl only),
+     * code in this JVM that opens and closes the lock file itself drops the operating-system lock
+     * while this stays true (see {@link LockFile}, caveats).
+     *
+     * @return true while held
      */
     public boolean isHeld() {
-        return !released;
+        return !grant.released;
     }
 
     /**
      * Releases the lock; does nothing if this handle was already closed. May be called from any
-     * thread.
+     * thread, any number of times.
      *
-     * <p>The next waiter in this JVM, if any, may be granted the lock on this thread before this
-     * method returns: its future's dependent actions then run here.
+     * <p>The next waiter in this JVM, if any, is granted the lock before this method returns; its
+     * future's dependent actions may run on this thread, or (when this close itself runs inside
+     * such an action) on a {@code locket-io} thread, so that no hand-off ever waits for this
+     * thread's caller to return.
      *
-     * @throws java.io.UncheckedIOException if the operating system refused to release the lock;
-     *     the file's descriptor is then closed, which releases it, and this handle counts as
-     *     closed
+     * @throws java.io.UncheckedIOException if the operating system refused to release the lock
+     *     (for example {@code flock(LOCK_UN)} failed); the file's descriptors are then closed,
+     *     which releases it, this handle counts as closed ({@link #isHeld()} is false), and waiters
+     *     in this JVM start over on a new descriptor. Closing again does nothing.
      */
     @Override
     public void close() {
-        if (!released) {
-            entry.release(this);
+        try {
+            grant.entry.release(grant);
+        } finally {
+            Reference.reachabilityFence(this); // no leak report for a handle being closed
         }
     }
 
     /** Returns {@code Lock[<path>, held]} or {@code Lock[<path>, released]}. */
     @Override
     public String toString() {
-        return "Lock[" + path + (released ? ", released]" : ", held]");
+        return "Lock[" + grant.path + (grant.released ? ", released]" : ", held]");
     }
 }

@@ -6,7 +6,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A lock named by a file: one lock per file, in this JVM and across processes. Made by {@link
@@ -68,6 +69,7 @@ public final class LockFile {
     private final Duration timeout; // null: wait forever
     private final long timeoutNanos; // -1: forever, 0: one attempt
     private final Resolved resolved; // shared with the copies made by withTimeout
+    final Env env;
 
     /**
      * An uncontended grant trusts a check of the path made this recently. The check is a {@code
@@ -83,15 +85,16 @@ public final class LockFile {
         volatile FileEntry entry;
     }
 
-    LockFile(Path path, Duration timeout) {
-        this(path, timeout, new Resolved());
+    LockFile(Path path, Duration timeout, Env env) {
+        this(path, timeout, new Resolved(), env);
     }
 
-    private LockFile(Path path, Duration timeout, Resolved resolved) {
+    private LockFile(Path path, Duration timeout, Resolved resolved, Env env) {
         this.path = path;
         this.timeout = timeout;
         this.timeoutNanos = Durations.toNanos(timeout);
         this.resolved = resolved;
+        this.env = env;
     }
 
     /**
@@ -108,7 +111,7 @@ public final class LockFile {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout < 0: " + timeout + " (for lock file " + path + ")");
         }
-        return new LockFile(path, timeout, resolved);
+        return new LockFile(path, timeout, resolved, env);
     }
 
     /**
@@ -118,7 +121,7 @@ public final class LockFile {
      * @return a {@code LockFile} for the same path with no timeout
      */
     public LockFile withoutTimeout() {
-        return timeout == null ? this : new LockFile(path, null, resolved);
+        return timeout == null ? this : new LockFile(path, null, resolved, env);
     }
 
     /**
@@ -143,7 +146,8 @@ public final class LockFile {
      * Acquires the lock, waiting until it is free or the timeout expires.
      *
      * <p>An interrupt, before or during the wait, ends it with {@link InterruptedException} and
-     * leaves nothing held, even if the lock was granted in the same instant.
+     * leaves nothing held, even if the lock was granted in the same instant (on platform and
+     * virtual threads alike).
      *
      * @return the held lock; close it to release
      * @throws LockTimeoutException if the timeout expired first
@@ -155,30 +159,54 @@ public final class LockFile {
             throw new InterruptedException("interrupted before acquiring " + path);
         }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0; // the timeout counts from the call
-        if (timeoutNanos == 0) {
-            Lock lock = attempt();
-            if (lock == null) {
-                throw timeoutException();
-            }
+        Lock lock = attempt();
+        if (lock != null) {
             return lock;
+        } else if (timeoutNanos == 0) {
+            throw timeoutException();
         }
-        for (;;) {
-            FileEntry e = entry();
-            Object r = e.acquire(this, true);
-            Lock lock;
-            if (r instanceof Lock) {
-                lock = (Lock) r;
-            } else if (r instanceof Waiter) {
-                // The timeout counts from the call, across a stale grant too (see verify); 0 still
-                // waits for a grant already under way, then times out.
-                lock = ((Waiter) r).await(timeoutNanos < 0 ? -1 : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+        Acquisition a = new Acquisition(this, false);
+        a.blocked = Thread.currentThread(); // unparked when the result completes
+        CompletableFuture<Lock> result = a.start(0); // timed right here, by this thread
+        // Our own wait, not CompletableFuture.get: get can return a result that arrived with an
+        // interrupt and swallow the interrupt (platform threads) or leave it pending (virtual).
+        boolean interrupted = false;
+        while (!result.isDone()) {
+            if (Thread.interrupted()) {
+                if (result.cancel(false)) {
+                    throw new InterruptedException("interrupted while acquiring " + path);
+                }
+                interrupted = true; // granted or failed in the same instant
+                break;
+            }
+            if (timeoutNanos < 0) {
+                LockSupport.park(a);
             } else {
-                continue; // FileEntry.CLOSED: the entry was evicted under us; resolve the path again
-            }
-            if (verify(e, lock, r instanceof Lock)) {
-                return lock;
+                long remaining = timeoutNanos - (System.nanoTime() - start);
+                if (remaining <= 0) {
+                    LockTimeoutException timedOut = timeoutException();
+                    if (result.completeExceptionally(timedOut)) {
+                        throw timedOut;
+                    }
+                    break; // granted (or failed) in the same instant: honour it
+                }
+                LockSupport.parkNanos(a, remaining);
             }
         }
+        interrupted |= Thread.interrupted();
+        try {
+            lock = result.join();
+        } catch (CompletionException e) {
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // the failure is the answer; keep the interrupt
+            }
+            throw rethrow(e.getCause());
+        }
+        if (interrupted) {
+            lock.close(); // the interrupt wins, as promised
+            throw new InterruptedException("interrupted while acquiring " + path);
+        }
+        return lock;
     }
 
     /**
@@ -202,111 +230,7 @@ public final class LockFile {
      * @return a future of the held lock
      */
     public CompletableFuture<Lock> acquireAsync() {
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0; // counts from the call
-        try {
-            for (;;) {
-                FileEntry e = entry();
-                Object r = e.acquire(this, timeoutNanos != 0);
-                if (r instanceof Lock) {
-                    if (verify(e, (Lock) r, true)) {
-                        return CompletableFuture.completedFuture((Lock) r);
-                    }
-                } else if (r instanceof Waiter) {
-                    return new Verified(deadline).follow((Waiter) r);
-                } else if (r == null) {
-                    return CompletableFuture.failedFuture(timeoutException());
-                } else if (r == FileEntry.ORPHANED) {
-                    return attemptAsync(); // stopping the orphaned wait may block: not on this thread
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    /**
-     * The user's future of a queued acquisition: completed with a grant only once {@link #verify}
-     * accepted it, else the acquisition starts over on the file the path names now. Completing it
-     * from outside abandons the current wait, exactly as completing a waiter's own future does.
-     */
-    private final class Verified implements BiConsumer<Lock, Throwable> {
-        private final CompletableFuture<Lock> result = new CompletableFuture<>();
-        private final long deadline; // System.nanoTime() when the timeout expires; 0: untimed
-        private volatile Waiter current;
-
-        Verified(long deadline) {
-            this.deadline = deadline;
-        }
-
-        /** The user's future completed (by us, or from outside): abandon the current wait. */
-        @Override
-        public void accept(Lock lock, Throwable failure) {
-            current.future().cancel(false); // a no-op once the waiter's future completed
-        }
-
-        /** Follows the queued waiter {@code w}: the first one, or one after a stale grant. */
-        CompletableFuture<Lock> follow(Waiter w) {
-            if (timeoutNanos > 0) {
-                w.scheduleTimeout(Math.max(1, deadline - System.nanoTime()));
-            }
-            boolean first = current == null;
-            current = w;
-            if (first) {
-                result.whenComplete(this);
-            } else if (result.isDone()) {
-                w.future().cancel(false); // completed from outside while we were starting over
-            }
-            w.future().whenComplete((lock, failure) -> granted(w, lock, failure));
-            return result;
-        }
-
-        private void granted(Waiter w, Lock lock, Throwable failure) {
-            if (failure != null) {
-                result.completeExceptionally(failure);
-                return;
-            }
-            try {
-                if (verify(w.entry, lock, false)) {
-                    if (!result.complete(lock)) {
-                        lock.close(); // the user's future completed meanwhile
-                    }
-                    return;
-                }
-                while (!result.isDone()) { // start over on the file the path names now
-                    FileEntry e = entry();
-                    Object r = e.acquire(LockFile.this, true);
-                    if (r instanceof Waiter) {
-                        follow((Waiter) r);
-                        return;
-                    } else if (r instanceof Lock && verify(e, (Lock) r, true)) {
-                        if (!result.complete((Lock) r)) {
-                            ((Lock) r).close();
-                        }
-                        return;
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        }
-    }
-
-    /** The single attempt of a zero timeout, made on a library thread. */
-    private CompletableFuture<Lock> attemptAsync() {
-        CompletableFuture<Lock> future = new CompletableFuture<>();
-        Threads.execute(() -> {
-            try {
-                Lock lock = attempt();
-                if (lock == null) {
-                    future.completeExceptionally(timeoutException());
-                } else if (!future.complete(lock)) {
-                    lock.close(); // cancelled meanwhile
-                }
-            } catch (IOException | RuntimeException e) {
-                future.completeExceptionally(e);
-            }
-        });
-        return future;
+        return new Acquisition(this, timeoutNanos == 0).start(timeoutNanos);
     }
 
     /**
@@ -315,9 +239,9 @@ public final class LockFile {
      * single attempt it can lose to concurrent activity: a lock being handed to a waiter that just
      * gave up is busy until that hand-over releases it, a moment later.
      *
-     * <p>If an acquisition in this JVM was abandoned while it waited on the operating system, that
-     * wait must be stopped before the attempt; this can take about a millisecond. ({@link
-     * #acquireAsync()} with a zero timeout does it on a library thread instead.)
+     * <p>If this JVM's descriptor of the file is being closed (an abandoned acquisition's
+     * operating-system wait is being stopped), the attempt waits for that close first; this can
+     * take about a millisecond.
      *
      * @return the held lock, or empty if it is not free
      * @throws IOException if the file cannot be locked; the message names the path
@@ -326,28 +250,28 @@ public final class LockFile {
         return Optional.ofNullable(attempt());
     }
 
-    /** One attempt: the held lock, or null if busy. */
+    /** One attempt on the caller's thread: the held lock, or null if busy. */
     private Lock attempt() throws IOException {
         for (;;) {
             FileEntry e = entry();
-            Object r = e.acquire(this, false);
-            if (r == FileEntry.ORPHANED) {
-                // An abandoned acquisition's OS wait is still pending: stop it (this can wait for
-                // the I/O thread to leave the kernel, about a millisecond), then try afresh.
-                Registry.evictIfUnused(e);
-            } else if (r == null) {
+            Attempt a = e.acquire(path, null);
+            if (a instanceof Attempt.Granted g) {
+                if (verify(g.lock(), true)) {
+                    return g.lock();
+                }
+            } else if (a instanceof Attempt.Retry r) {
+                r.after().join(); // a closing descriptor: wait for it, then resolve afresh
+            } else {
                 return null;
-            } else if (r != FileEntry.CLOSED && verify(e, (Lock) r, true)) {
-                return (Lock) r;
             }
         }
     }
 
     /**
-     * The identity check, after every grant: does the path still name the file that {@code e}
-     * locked? Another program may have deleted the lock file, or renamed another file over it,
-     * since {@code e} was opened (a cached entry, or a waiter queued on the old file). A lock on
-     * the old file then excludes nobody who opens the path now, so it is released, the path
+     * The identity check, after every grant: does the path still name the file that the grant's
+     * entry locked? Another program may have deleted the lock file, or renamed another file over
+     * it, since the entry was opened (a cached entry, or a waiter queued on the old file). A lock
+     * on the old file then excludes nobody who opens the path now, so it is released, the path
      * resolved again, and the caller starts over.
      *
      * <p>One {@code stat} of the path; it cannot see a replacement that happens after it returns.
@@ -355,7 +279,8 @@ public final class LockFile {
      * @return true if {@code lock} may be handed out; false if it was released
      * @throws IOException if the path cannot be examined any more (the lock was released)
      */
-    private boolean verify(FileEntry e, Lock lock, boolean uncontended) throws IOException {
+    boolean verify(Lock lock, boolean uncontended) throws IOException {
+        FileEntry e = lock.grant().entry;
         long now = System.nanoTime();
         if (uncontended && now - e.verifiedAt < RECHECK_NANOS) {
             return true; // the path named this file moments ago (see RECHECK_NANOS)
@@ -375,17 +300,29 @@ public final class LockFile {
                 resolved.entry = null;
             }
             // The path no longer leads to this descriptor: close it once nobody uses it.
-            Threads.execute(() -> Registry.evictIfUnused(e));
+            e.closeIfIdle(true);
         }
         return same;
     }
 
-    private FileEntry entry() throws IOException {
+    FileEntry entry() throws IOException {
+        env.leaks.poll();
         FileEntry e = resolved.entry;
         if (e == null || e.isClosed()) {
-            resolved.entry = e = Registry.resolve(path);
+            resolved.entry = e = env.registry.resolve(path);
         }
         return e;
+    }
+
+    private static IOException rethrow(Throwable cause) {
+        if (cause instanceof IOException) {
+            return (IOException) cause;
+        } else if (cause instanceof RuntimeException) {
+            throw (RuntimeException) cause;
+        } else if (cause instanceof Error) {
+            throw (Error) cause;
+        }
+        return new IOException(cause);
     }
 
     LockTimeoutException timeoutException() {

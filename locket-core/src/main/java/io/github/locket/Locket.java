@@ -29,7 +29,7 @@ public final class Locket {
      * @throws NullPointerException if {@code path} is null
      */
     public static LockFile lockFile(Path path) {
-        return new LockFile(Objects.requireNonNull(path, "path"), null);
+        return new LockFile(Objects.requireNonNull(path, "path"), null, Env.standard());
     }
 
     /**

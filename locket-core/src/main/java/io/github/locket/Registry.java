@@ -1,136 +1,99 @@
 package io.github.locket;
 
 import java.io.IOException;
-import java.nio.channels.AsynchronousFileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The JVM-wide map from file identity to {@link FileEntry}.
+ * The map from file identity to {@link FileEntry}, one per {@link Env}.
  *
  * <p>Closing any descriptor of a file drops every POSIX lock this process holds on it, so this JVM
- * must never have two descriptors on one lock file. Files are therefore keyed by identity (device
- * and inode, or on Windows the case-folded real path) and every open and every close of a lock
- * file's channel happens under {@link #LOCK}: a channel is closed only when nothing is held or
- * queued through it, and a new channel for the same file is opened only after the old one is
- * closed.
+ * must never close a descriptor of a lock file while a lock is held through another. Files are
+ * keyed by identity (device and inode, taken from the descriptor itself; or on Windows the
+ * case-folded real path), and there is at most one entry per key: a first open that races with
+ * another hands its descriptors to the winner ({@link FileEntry#adopt}), and an entry that closes
+ * stays in the map as a tombstone until its descriptors are closed, so that no new entry on the
+ * same file can take a lock that this close would drop. No monitor is held across an open or a
+ * close: a slow file system stalls only the first opens of its own files.
  *
  * <p>Idle entries stay open so that the next acquisition costs one system call. Every {@link
  * #MIN_SWEEP} registrations beyond those that survived the previous sweep, a sweep closes the
  * entries unused since then (a second-chance clock), so descriptors stay bounded by the files in
- * use plus a small cache of recently used ones.
+ * use plus a small cache of recently used ones. When the process runs out of descriptors, every
+ * idle entry is closed at once and the open tried again.
  */
 final class Registry {
-    private Registry() {}
-
     static final int MIN_SWEEP = 64;
-    private static final Set<OpenOption> OPEN_OPTIONS = Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-    private static final ConcurrentHashMap<Object, FileEntry> MAP = new ConcurrentHashMap<>();
-    private static final Object LOCK = new Object();
-    private static int sweepAt = MIN_SWEEP; // guarded by LOCK
 
-    /** Returns the open entry for the file at {@code path}, opening (and creating) it if needed. */
-    static FileEntry resolve(Path path) throws IOException {
+    private final Env env;
+    private final ConcurrentHashMap<Object, FileEntry> map = new ConcurrentHashMap<>();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+    private volatile int sweepAt = MIN_SWEEP;
+
+    Registry(Env env) {
+        this.env = env;
+    }
+
+    /**
+     * Returns the entry for the file at {@code path}, opening (and creating) it if needed. The
+     * entry may be closed (a tombstone): its {@link FileEntry#acquire} then says when to retry.
+     */
+    FileEntry resolve(Path path) throws IOException {
         BasicFileAttributes attrs = statOrNull(path);
         if (attrs != null) {
-            FileEntry e = MAP.get(key(path, attrs));
-            if (e != null && !e.isClosed()) {
+            FileEntry e = map.get(key(path, attrs));
+            if (e != null) {
                 return e;
             }
         }
-        synchronized (LOCK) {
-            return open(path);
-        }
-    }
-
-    private static FileEntry open(Path path) throws IOException {
-        BasicFileAttributes before = statOrNull(path);
-        if (before != null) {
-            FileEntry e = MAP.get(key(path, before));
-            if (e != null) {
-                return e; // entries are removed from the map under LOCK when closed: this one is open
+        FileOpener.Handles h;
+        try {
+            h = env.opener.open(path, env.io);
+        } catch (IOException e) {
+            if (!isTooManyOpenFiles(e)) {
+                throw e;
             }
+            sweep(true); // out of descriptors: give back every idle one, then try once more
+            h = env.opener.open(path, env.io);
         }
-        AsynchronousFileChannel ch;
-        try {
-            ch = AsynchronousFileChannel.open(path, OPEN_OPTIONS, Threads.io());
-        } catch (IOException e) {
-            throw named(path, e);
+        FileEntry fresh = new FileEntry(env, h, path);
+        FileEntry e = map.putIfAbsent(h.key(), fresh);
+        if (e == null) {
+            if (map.size() >= sweepAt && sweeping.compareAndSet(false, true)) {
+                try {
+                    sweep(false);
+                } finally {
+                    sweeping.set(false);
+                }
+            }
+            return fresh;
         }
-        Object key;
-        try {
-            key = key(path, stat(path));
-        } catch (IOException e) {
-            ch.close(); // the file vanished at once; nothing can be held through this descriptor yet
-            throw e;
-        }
-        FileEntry existing = MAP.get(key);
-        if (existing != null) {
-            // Another program linked an already-registered file to this path between our stat and
-            // our open. Closing this descriptor could drop a lock held through the other one, so it
-            // lives as long as the other.
-            existing.adoptStray(ch);
-            return existing;
-        }
-        Flock flock;
-        try {
-            flock = Flocks.open(path);
-        } catch (IOException e) {
-            ch.close(); // nothing is held through it yet
-            throw e;
-        }
-        FileEntry e = new FileEntry(key, path, ch, flock);
-        MAP.put(key, e);
-        if (MAP.size() >= sweepAt) {
-            sweep();
-        }
+        e.adopt(h); // lost the race to another first open of this file (or found its tombstone)
         return e;
     }
 
-    private static void sweep() {
-        for (FileEntry e : MAP.values()) {
-            if (e.markClosedIfIdle()) {
-                remove(e);
-            }
+    private void sweep(boolean now) {
+        for (FileEntry e : map.values()) {
+            e.closeIfIdle(now);
         }
-        sweepAt = MAP.size() + MIN_SWEEP; // at least MIN_SWEEP registrations until the next sweep
+        sweepAt = map.size() + MIN_SWEEP; // at least MIN_SWEEP registrations until the next sweep
     }
 
-    /** Closes {@code e} if nothing is held or queued through it (it stops a pending OS wait). */
-    static void evictIfUnused(FileEntry e) {
-        synchronized (LOCK) {
-            if (e.markClosedIfUnused()) {
-                remove(e);
-            }
-        }
+    /** {@code e} closed its descriptors: the tombstone goes. */
+    void removed(FileEntry e) {
+        map.remove(e.key, e);
     }
 
-    /** The OS refused to release a lock: close the descriptor (which does) and fail the waiters. */
-    static void evictBroken(FileEntry e, IOException failure) {
-        List<Waiter> waiters;
-        synchronized (LOCK) {
-            waiters = e.markClosedBroken();
-            remove(e);
-        }
-        IOException named = named(e.path, failure);
-        for (Waiter w : waiters) {
-            w.future().completeExceptionally(named);
-        }
-    }
-
-    private static void remove(FileEntry e) {
-        MAP.remove(e.key, e);
-        e.closeChannels();
+    /** Number of entries, tombstones included: for tests and diagnostics. */
+    int size() {
+        return map.size();
     }
 
     /**
@@ -147,23 +110,20 @@ final class Registry {
         return key == null || key.equals(e.key);
     }
 
-    /** Number of open entries: for tests and diagnostics. */
-    static int size() {
-        return MAP.size();
-    }
-
-    private static BasicFileAttributes statOrNull(Path path) throws IOException {
+    /** The attributes of {@code path}, or null if it does not exist; rejects non-regular files. */
+    static BasicFileAttributes statOrNull(Path path) throws IOException {
         try {
-            return stat(path);
+            return stat(path, path);
         } catch (NoSuchFileException e) {
-            return null; // created by open(); a missing parent fails there, naming the path
+            return null; // created by the open; a missing parent fails there, naming the path
         }
     }
 
-    private static BasicFileAttributes stat(Path path) throws IOException {
+    /** The attributes of {@code target} (the path, or its descriptor); messages name {@code path}. */
+    static BasicFileAttributes stat(Path target, Path path) throws IOException {
         BasicFileAttributes attrs;
         try {
-            attrs = Files.readAttributes(path, BasicFileAttributes.class);
+            attrs = Files.readAttributes(target, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
             throw e;
         } catch (IOException e) {
@@ -177,7 +137,7 @@ final class Registry {
         return attrs;
     }
 
-    private static Object key(Path path, BasicFileAttributes attrs) throws IOException {
+    static Object key(Path path, BasicFileAttributes attrs) throws IOException {
         Object key = attrs.fileKey(); // (device, inode) on Unix
         if (key != null) {
             return key;
@@ -187,6 +147,16 @@ final class Registry {
         } catch (IOException e) {
             throw named(path, e);
         }
+    }
+
+    static boolean isTooManyOpenFiles(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && m.contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An exception that names the lock file, keeping the JDK's type where it says more. */

@@ -1,7 +1,7 @@
 package io.github.locket;
 
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>{@code locket-io-N}: operating-system lock waits (one per file being waited for), and the
  *       delivery of grants and timeouts to user futures.
- *   <li>{@code locket-timer}: fires timeouts; hands each to an I/O thread at once.
+ *   <li>{@code locket-timer}: fires timeouts and polls, handing each to an I/O thread at once,
+ *       and while any lock is held looks once a second for handles the garbage collector found
+ *       dropped ({@link Leaks}).
  * </ul>
  */
 final class Threads {
@@ -42,12 +44,8 @@ final class Threads {
         return Io.POOL;
     }
 
-    static void execute(Runnable task) {
-        Io.POOL.execute(task);
-    }
-
-    static ScheduledFuture<?> schedule(Runnable task, long nanos) {
-        return Timer.POOL.schedule(task, nanos, TimeUnit.NANOSECONDS);
+    static ScheduledExecutorService timer() {
+        return Timer.POOL;
     }
 
     private static ThreadFactory factory(String prefix) {

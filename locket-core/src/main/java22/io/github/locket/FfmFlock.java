@@ -43,8 +43,8 @@ final class FfmFlock implements Flock {
             Linker linker = Linker.nativeLinker();
             SymbolLookup libc = linker.defaultLookup();
             Linker.Option errno = Linker.Option.captureCallState("errno");
-            // open is variadic: say where the variadic part starts even though nothing is passed there.
-            OPEN = link(linker, libc, "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+            // open is variadic: the mode (for O_CREAT) is its variadic part.
+            OPEN = link(linker, libc, "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
                     Linker.Option.firstVariadicArg(2), errno);
             FLOCK = link(linker, libc, "flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
             CLOSE = link(linker, libc, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -111,13 +111,13 @@ final class FfmFlock implements Flock {
                 cName.set(JAVA_BYTE, name.length, (byte) 0);
                 MemorySegment captured = arena.allocate(Natives.CAPTURED);
                 for (;;) {
-                    int fd = (int) Natives.OPEN.invokeExact(captured, cName, O_WRONLY | O_CLOEXEC);
+                    int fd = (int) Natives.OPEN.invokeExact(captured, cName, OPEN_FLAGS, MODE_0666);
                     if (fd >= 0) {
                         return new FfmFlock(fd, path);
                     }
                     int errno = captured.get(JAVA_INT, Natives.ERRNO);
                     if (errno != EINTR) {
-                        throw failure(path, "open for flock(2)", errno);
+                        throw Flock.openFailure(path, errno);
                     }
                 }
             } catch (IOException | RuntimeException | Error e) {
@@ -151,6 +151,11 @@ final class FfmFlock implements Flock {
     }
 
     @Override
+    public int fd() {
+        return fd;
+    }
+
+    @Override
     public void close() {
         try {
             int ignored = (int) Natives.CLOSE.invokeExact(fd); // the descriptor is gone whatever it returns
@@ -177,6 +182,6 @@ final class FfmFlock implements Flock {
     }
 
     private static IOException failure(Path path, String call, int errno) {
-        return new FileSystemException(path.toString(), null, call + " failed: errno " + errno);
+        return new FileSystemException(path.toString(), null, Flock.describe(call, errno));
     }
 }

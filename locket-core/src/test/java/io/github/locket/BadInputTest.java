@@ -196,7 +196,7 @@ final class BadInputTest {
 
     /** All three ways to acquire fail with the checked exception, leaving no entry or descriptor. */
     private static void assertFailsEveryWay(Path path, Consumer<Throwable> check) {
-        int entries = Registry.size();
+        int entries = Env.standard().registry.size();
         long descriptors = openDescriptors();
         LockFile lockFile = Locket.lockFile(path, Duration.ofSeconds(30));
         for (ThrowingCallable attempt : new ThrowingCallable[] {
@@ -204,7 +204,7 @@ final class BadInputTest {
             Throwable thrown = catchThrowable(attempt);
             check.accept(thrown instanceof CompletionException ? thrown.getCause() : thrown);
         }
-        assertThat(Registry.size()).as("registry entries").isEqualTo(entries);
+        assertThat(Env.standard().registry.size()).as("registry entries").isEqualTo(entries);
         assertThat(openDescriptors()).as("open descriptors").isLessThanOrEqualTo(descriptors);
     }
 

@@ -21,7 +21,7 @@ final class ResourceBoundsTest {
         }
         long after = Resources.openDescriptors();
         assertThat(after - before).isLessThanOrEqualTo(256);
-        assertThat(Registry.size()).isLessThanOrEqualTo(256);
+        assertThat(Env.standard().registry.size()).isLessThanOrEqualTo(256);
     }
 
     @Test

@@ -1,0 +1,105 @@
+package io.github.locket;
+
+import java.lang.System.Logger.Level;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The garbage-collector backstop: a {@link Lock} that becomes unreachable while held is released,
+ * and a warning names its path (and, when enabled, where it was acquired), as Netty's {@code
+ * ResourceLeakDetector} reports a buffer never released.
+ *
+ * <p>Each {@link Grant} is a phantom reference to its user's {@code Lock}; the registry holds the
+ * grant, never the handle, so the handle's unreachability is visible. The queue is drained on each
+ * acquisition that waits, and, while any grant is held, once a second on the existing {@code
+ * locket-timer} thread: no thread of its own.
+ *
+ * <p>The system property {@code io.github.locket.leakTraces} chooses what the warning shows:
+ * {@code none} (the default: the path only, no cost), {@code sample} (the acquisition's stack for
+ * one acquisition in {@value #SAMPLE_EVERY}), {@code all} (every acquisition's stack: for
+ * debugging; costs a stack walk per acquisition).
+ */
+final class Leaks {
+    static final System.Logger LOG = System.getLogger("io.github.locket");
+    static final int SAMPLE_EVERY = 64;
+    private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int TRACES = traces(System.getProperty("io.github.locket.leakTraces", "none"));
+
+    final ReferenceQueue<Lock> queue = new ReferenceQueue<>();
+    private final Env env;
+    private final LongAdder held = new LongAdder();
+    private final AtomicBoolean ticking = new AtomicBoolean();
+    private int counter; // racy on purpose: sampling needs no exact count
+
+    Leaks(Env env) {
+        this.env = env;
+    }
+
+    private static int traces(String value) {
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "all":
+                return 1;
+            case "sample":
+                return SAMPLE_EVERY;
+            default:
+                return 0;
+        }
+    }
+
+    /** Where an acquisition happened, if this one is traced; else null. */
+    Throwable site() {
+        if (TRACES == 0 || (TRACES > 1 && ++counter % TRACES != 0)) {
+            return null;
+        }
+        return new Throwable("acquired here");
+    }
+
+    /** A grant was made: keep the tick going while any grant is held. */
+    void granted() {
+        held.increment();
+        if (!ticking.get() && ticking.compareAndSet(false, true)) {
+            env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    void released() {
+        held.decrement();
+    }
+
+    /** Releases the grants whose handles the garbage collector found unreachable. */
+    void poll() {
+        for (Reference<? extends Lock> r; (r = queue.poll()) != null; ) {
+            ((Grant) r).leaked();
+        }
+    }
+
+    private void tick() {
+        try {
+            poll();
+        } finally {
+            if (held.sum() > 0) {
+                env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
+            } else {
+                ticking.set(false);
+                if (held.sum() > 0 && ticking.compareAndSet(false, true)) { // granted meanwhile
+                    env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+    }
+
+    static void report(Grant g) {
+        String message = "Locket: a Lock on " + g.path + " became unreachable while held; released it now."
+                + " Close every Lock (try-with-resources, or ReactiveLocket.withLock)."
+                + (g.site == null ? " Set -Dio.github.locket.leakTraces=sample or =all to see where it was acquired." : "");
+        if (g.site == null) {
+            LOG.log(Level.WARNING, message);
+        } else {
+            LOG.log(Level.WARNING, message, g.site);
+        }
+    }
+}
