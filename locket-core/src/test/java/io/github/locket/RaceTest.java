@@ -39,6 +39,14 @@ final class RaceTest {
     @TempDir
     Path dir;
 
+    /** Threads of the test's own: the common pool may have a single worker on 2 cores. */
+    private final java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
+
     private LockFile lockFile(Path path, Env env) {
         return new LockFile(path, null, env);
     }
@@ -214,7 +222,7 @@ final class RaceTest {
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, threads);
         try {
             assertThat(inOpen.await(10, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Optional<Lock>> other = CompletableFuture.supplyAsync(() -> {
@@ -223,7 +231,7 @@ final class RaceTest {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            });
+            }, threads);
             other.get(10, TimeUnit.SECONDS).orElseThrow().close();
             assertThat(stalled).isNotDone();
         } finally {
@@ -263,7 +271,7 @@ final class RaceTest {
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e.getCause());
                 }
-            });
+            }, threads);
             assertThatThrownBy(() -> copyWaits.get(200, TimeUnit.MILLISECONDS))
                     .isInstanceOf(java.util.concurrent.TimeoutException.class); // waiting, not failing
             held.close();
