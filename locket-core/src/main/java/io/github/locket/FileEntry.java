@@ -203,7 +203,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 } else if (head != null) {
                     waitOnOs(); // queue behind the OS, so that a waiting process gets its turn
                 } else {
-                    state = State.IDLE;
+                    idle();
                 }
             }
         }
@@ -234,7 +234,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             if (first == null) { // everyone gave up in the same instant
                 failure = release(fl);
                 if (failure == null) {
-                    state = State.IDLE;
+                    idle();
                 } else {
                     failed = close();
                 }
@@ -293,9 +293,10 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                     if (first == null) {
                         failure = release(fcntl);
                         fcntl = null;
-                        state = State.IDLE;
                         if (failure != null) {
                             failed = close();
+                        } else {
+                            idle();
                         }
                     } else if (flock.tryLock()) {
                         unlink(first);
@@ -306,7 +307,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                     }
                 } else if (state == State.POLL_WAIT) {
                     if (first == null) {
-                        state = State.IDLE;
+                        idle();
                     } else {
                         FileLock fl = null;
                         boolean elsewhere = false;
@@ -361,15 +362,16 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                     polls++;
                     IOException failure = release(fcntl);
                     fcntl = null;
-                    state = State.IDLE;
                     if (failure != null) {
                         close();
                         closeChannel = true;
+                    } else {
+                        idle();
                     }
                     break;
                 case POLL_WAIT:
                     polls++;
-                    state = State.IDLE;
+                    idle();
                     break;
                 default:
                     break; // HELD: the holder releases as usual
@@ -418,9 +420,9 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     }
 
     /**
-     * A racing first open of the same file opened these too: keep them until this entry closes
-     * (closing them now could drop a lock held through ours). Once this entry's descriptors are
-     * closed, nothing of ours is held on the file and they are closed at once.
+     * A racing first open of the same file opened these too. Closing them while a lock is held
+     * through ours would drop it (POSIX), so they are kept until this entry is next idle, or
+     * closed with it; once this entry's descriptors are closed they are closed at once.
      */
     void adopt(FileOpener.Handles extra) {
         synchronized (this) {
@@ -429,10 +431,50 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                     strays = new ArrayList<>(1);
                 }
                 strays.add(extra);
+                if (state == State.IDLE) {
+                    closeStrays();
+                }
                 return;
             }
         }
         extra.close();
+    }
+
+    /** Under the monitor: nothing held, nobody waiting. */
+    private void idle() {
+        state = State.IDLE;
+        if (strays != null) {
+            closeStrays();
+        }
+    }
+
+    /**
+     * Under the monitor, idle: closes the strays, unless another descriptor in this JVM (another
+     * copy of Locket, {@code FileChannel} code) holds a lock on the file, which closing them would
+     * drop. A whole-file lock through our channel asks the JDK's JVM-wide table, and while held
+     * keeps everyone else in this JVM from taking a lock on the file until they are closed. Closing
+     * descriptors that never waited on anything does not block.
+     */
+    private void closeStrays() {
+        FileLock whole = null;
+        if (env.posixClose) {
+            try {
+                whole = tryOsLock(Long.MAX_VALUE);
+            } catch (OverlappingFileLockException heldElsewhereInThisJvm) {
+                return; // try again when next idle
+            } catch (IOException unknown) {
+                // cannot tell; nothing of ours is held, close them all the same
+            }
+        }
+        for (FileOpener.Handles h : strays) {
+            h.close();
+        }
+        strays = null;
+        if (whole != null && release(whole) != null) {
+            // Still held, in the JDK's table too: only closing the channel lets go of it now.
+            close();
+            closeDescriptors(true);
+        }
     }
 
     /** Under the monitor: moves to CLOSED for good; returns the waiters to fail or restart. */

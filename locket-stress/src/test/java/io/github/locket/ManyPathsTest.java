@@ -38,17 +38,17 @@ final class ManyPathsTest {
             }
             Locket.lockFile(sub.resolve(i + ".lock")).acquire().close();
             if (i % 1_000 == 0) {
-                peakEntries = Math.max(peakEntries, Registry.size());
+                peakEntries = Math.max(peakEntries, Env.standard().registry.size());
                 peakFds = Math.max(peakFds, descriptors());
             }
         }
         long fdsAfter = descriptors();
         long heapAfter = heapAfterGc();
         Figures.record(String.format("100,000 paths: registry entries peak %d, now %d; descriptors %d before, peak %d,"
-                + " after %d; heap after GC %.1f MiB before, %.1f MiB after", peakEntries, Registry.size(), fdsBefore,
+                + " after %d; heap after GC %.1f MiB before, %.1f MiB after", peakEntries, Env.standard().registry.size(), fdsBefore,
                 peakFds, fdsAfter, heapBefore / 1048576.0, heapAfter / 1048576.0), List.of());
         assertThat(peakEntries).as("registry entries").isLessThanOrEqualTo(MAX_ENTRIES);
-        assertThat(Registry.size()).as("registry entries").isLessThanOrEqualTo(MAX_ENTRIES);
+        assertThat(Env.standard().registry.size()).as("registry entries").isLessThanOrEqualTo(MAX_ENTRIES);
         // Each idle entry keeps its descriptor(s): the fcntl channel and, on Linux, the flock one.
         assertThat(peakFds - fdsBefore).as("descriptors").isLessThanOrEqualTo(2L * MAX_ENTRIES);
         assertThat(fdsAfter - fdsBefore).as("descriptors").isLessThanOrEqualTo(2L * MAX_ENTRIES);

@@ -363,6 +363,15 @@ public final class StressChild {
         try (var list = Files.list(Path.of("/proc/self/fd"))) {
             fds = list.count();
         }
+        try (var list = Files.list(Path.of("/proc/self/fd"))) {
+            System.err.println("stress child descriptors: " + list.map(fd -> {
+                try {
+                    return fd.getFileName() + "->" + Files.readSymbolicLink(fd);
+                } catch (IOException gone) {
+                    return fd.getFileName() + "->?";
+                }
+            }).collect(java.util.stream.Collectors.joining(", ")));
+        }
         System.err.println("stress child threads: " + Thread.getAllStackTraces().keySet().stream()
                 .map(Thread::getName).sorted().collect(java.util.stream.Collectors.joining(", ")));
         return "threads=" + ManagementFactory.getThreadMXBean().getThreadCount() + " locketThreads=" + locketThreads()
