@@ -8,4 +8,6 @@ module io.github.locket {
     requires static com.sun.jna;
 
     exports io.github.locket;
+    // For NamedLock implementations outside this module (locket-postgres, locket-micrometer).
+    exports io.github.locket.spi;
 }

@@ -74,7 +74,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     private volatile State state = State.IDLE;
     // Guarded by the monitor.
     private FileLock fcntl;
-    private Grant holder;
+    private Grant.OfFile holder;
     private Waiter head;
     private Waiter tail;
     private int handoffs;
@@ -176,7 +176,7 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
      * @throws UncheckedIOException if the OS refused to release; the entry is then closed (its
      *     descriptors closing releases the lock) and its waiters start over on a new entry
      */
-    boolean release(Grant g) {
+    boolean release(Grant.OfFile g) {
         Waiter next = null;
         Lock nextLock = null;
         IOException failure = null;
@@ -562,12 +562,12 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
 
     private Lock newLock(Path path) {
         Lock lock = new Lock(this, path);
-        holder = lock.grant();
+        holder = lock.fileGrant();
         env.leaks.granted();
         return lock;
     }
 
-    private void released(Grant g) {
+    private void released(Grant.OfFile g) {
         g.released = true;
         g.clear(); // no leak report for a grant already released
         env.leaks.released();

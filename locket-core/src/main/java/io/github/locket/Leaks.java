@@ -4,6 +4,8 @@ import java.lang.System.Logger.Level;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -32,6 +34,7 @@ final class Leaks {
     final ReferenceQueue<Lock> queue = new ReferenceQueue<>();
     private final Env env;
     private final LongAdder held = new LongAdder();
+    private final Set<Grant.External> external = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private int counter; // racy on purpose: sampling needs no exact count
 
@@ -70,6 +73,17 @@ final class Leaks {
         held.decrement();
     }
 
+    /** An {@link Grant.External} was made: nothing else keeps it reachable until released. */
+    void granted(Grant.External g) {
+        external.add(g);
+        granted();
+    }
+
+    void released(Grant.External g) {
+        external.remove(g);
+        released();
+    }
+
     /** Releases the grants whose handles the garbage collector found unreachable. */
     void poll() {
         for (Reference<? extends Lock> r; (r = queue.poll()) != null; ) {
@@ -93,7 +107,7 @@ final class Leaks {
     }
 
     static void report(Grant g) {
-        String message = "Locket: a Lock on " + g.path + " became unreachable while held; released it now."
+        String message = "Locket: a Lock on " + g.name() + " became unreachable while held; released it now."
                 + " Close every Lock (try-with-resources, or ReactiveLocket.withLock)."
                 + (g.site == null ? " Set -Dio.github.locket.leakTraces=sample or =all to see where it was acquired." : "");
         if (g.site == null) {

@@ -31,20 +31,54 @@ public final class Lock implements AutoCloseable {
     private final Grant grant;
 
     Lock(FileEntry entry, Path path) {
-        this.grant = new Grant(this, entry, path);
+        this.grant = new Grant.OfFile(this, entry, path);
+    }
+
+    private Lock(String name, Runnable release, Leaks leaks) {
+        this.grant = new Grant.External(this, name, release, leaks);
+    }
+
+    /** A lock granted outside this module: {@link io.github.locket.spi.Locks#newLock}. */
+    static Lock external(String name, Runnable release) {
+        return new Lock(name, release, Env.standard().leaks);
+    }
+
+    /** {@link io.github.locket.spi.Locks#lost}. */
+    boolean lost() {
+        if (!(grant instanceof Grant.External)) {
+            throw new IllegalArgumentException(this + " was not made by io.github.locket.spi.Locks");
+        }
+        return ((Grant.External) grant).markReleased();
     }
 
     Grant grant() {
         return grant;
     }
 
+    /** The grant of a lock made by a {@link FileEntry}. */
+    Grant.OfFile fileGrant() {
+        return (Grant.OfFile) grant;
+    }
+
     /**
      * Returns the lock file's path, as the {@link LockFile} that acquired this lock named it.
      *
      * @return the path
+     * @throws UnsupportedOperationException if this lock is not a lock file's (a {@link NamedLock}
+     *     of another kind acquired it; see {@link #name()})
      */
     public Path path() {
-        return grant.path;
+        return grant.path();
+    }
+
+    /**
+     * Returns the name of the lock this handle holds, as its {@link NamedLock#name()} says: for a
+     * {@link LockFile}, its path.
+     *
+     * @return the name
+     */
+    public String name() {
+        return grant.name();
     }
 
     /**
@@ -80,15 +114,15 @@ public final class Lock implements AutoCloseable {
     @Override
     public void close() {
         try {
-            grant.entry.release(grant);
+            grant.release();
         } finally {
             Reference.reachabilityFence(this); // no leak report for a handle being closed
         }
     }
 
-    /** Returns {@code Lock[<path>, held]} or {@code Lock[<path>, released]}. */
+    /** Returns {@code Lock[<name>, held]} or {@code Lock[<name>, released]}. */
     @Override
     public String toString() {
-        return "Lock[" + grant.path + (grant.released ? ", released]" : ", held]");
+        return "Lock[" + grant.name() + (grant.released ? ", released]" : ", held]");
     }
 }

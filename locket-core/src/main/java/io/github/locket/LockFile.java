@@ -64,7 +64,7 @@ import java.util.concurrent.locks.LockSupport;
  * Instances are immutable and thread-safe; use one from as many threads as you like. Releasing a
  * lock <i>happens-before</i> the acquisition that next obtains it in this JVM.
  */
-public final class LockFile {
+public final class LockFile implements NamedLock {
     private final Path path;
     private final Duration timeout; // null: wait forever
     private final long timeoutNanos; // -1: forever, 0: one attempt
@@ -106,6 +106,7 @@ public final class LockFile {
      * @throws NullPointerException if {@code timeout} is null
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
+    @Override
     public LockFile withTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {
@@ -120,6 +121,7 @@ public final class LockFile {
      *
      * @return a {@code LockFile} for the same path with no timeout
      */
+    @Override
     public LockFile withoutTimeout() {
         return timeout == null ? this : new LockFile(path, null, resolved, env);
     }
@@ -134,10 +136,21 @@ public final class LockFile {
     }
 
     /**
+     * Returns the path as a string: the name that messages show.
+     *
+     * @return {@code path().toString()}
+     */
+    @Override
+    public String name() {
+        return path.toString();
+    }
+
+    /**
      * Returns the timeout of {@link #acquire()} and {@link #acquireAsync()}.
      *
      * @return the timeout, or empty if they wait as long as it takes
      */
+    @Override
     public Optional<Duration> timeout() {
         return Optional.ofNullable(timeout);
     }
@@ -154,6 +167,7 @@ public final class LockFile {
      * @throws InterruptedException if this thread was interrupted
      * @throws IOException if the file cannot be locked; the message names the path
      */
+    @Override
     public Lock acquire() throws IOException, InterruptedException {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before acquiring " + path);
@@ -229,6 +243,7 @@ public final class LockFile {
      *
      * @return a future of the held lock
      */
+    @Override
     public CompletableFuture<Lock> acquireAsync() {
         return new Acquisition(this, timeoutNanos == 0).start(timeoutNanos);
     }
@@ -246,6 +261,7 @@ public final class LockFile {
      * @return the held lock, or empty if it is not free
      * @throws IOException if the file cannot be locked; the message names the path
      */
+    @Override
     public Optional<Lock> tryAcquire() throws IOException {
         return Optional.ofNullable(attempt());
     }
@@ -280,7 +296,7 @@ public final class LockFile {
      * @throws IOException if the path cannot be examined any more (the lock was released)
      */
     boolean verify(Lock lock, boolean uncontended) throws IOException {
-        FileEntry e = lock.grant().entry;
+        FileEntry e = lock.fileGrant().entry;
         long now = System.nanoTime();
         if (uncontended && now - e.verifiedAt < RECHECK_NANOS) {
             return true; // the path named this file moments ago (see RECHECK_NANOS)

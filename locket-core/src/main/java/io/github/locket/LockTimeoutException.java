@@ -16,6 +16,7 @@ public final class LockTimeoutException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final transient Path path;
+    private final String name;
     private final Duration timeout;
 
     /**
@@ -26,18 +27,43 @@ public final class LockTimeoutException extends IOException {
      * @param timeout the timeout that expired
      */
     public LockTimeoutException(Path path, Duration timeout) {
-        super("lock on " + path + " not acquired within " + Durations.format(timeout));
+        this(path, String.valueOf(path), timeout);
+    }
+
+    /**
+     * Creates the exception for a wait on the lock named {@code name} (a {@link NamedLock} that is
+     * not a lock file) that gave up after {@code timeout}.
+     *
+     * @param name the lock's name
+     * @param timeout the timeout that expired
+     */
+    public LockTimeoutException(String name, Duration timeout) {
+        this(null, name, timeout);
+    }
+
+    private LockTimeoutException(Path path, String name, Duration timeout) {
+        super("lock on " + name + " not acquired within " + Durations.format(timeout));
         this.path = path;
+        this.name = name;
         this.timeout = timeout;
     }
 
     /**
      * Returns the lock file's path as the {@link LockFile} named it.
      *
-     * @return the path; null only after deserialisation
+     * @return the path; null for a lock that is not a lock file, and after deserialisation
      */
     public Path path() {
         return path;
+    }
+
+    /**
+     * Returns the name of the lock that was not acquired ({@link NamedLock#name()}).
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
     }
 
     /**

@@ -71,7 +71,7 @@ final class RaceTest {
             Env env = Env.with(FileOpener.standard(binding, renameOnce));
             try (Lock lock = lockFile(path, env).acquire()) {
                 assertThat(renamed).isTrue();
-                assertThat(lock.grant().entry.key).as("the entry names the file the path names")
+                assertThat(lock.fileGrant().entry.key).as("the entry names the file the path names")
                         .isEqualTo(Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
                 assertThat(Children.freeAsSeenFromAnotherProcess(path)).as("binding " + binding).isFalse();
                 assertThat(fcntlFreeForAnotherProcess(path)).as("fcntl half, binding " + binding).isFalse();

@@ -2,6 +2,7 @@ package io.github.locket.reactor;
 
 import io.github.locket.Lock;
 import io.github.locket.LockFile;
+import io.github.locket.NamedLock;
 import io.github.locket.LockTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -21,7 +22,7 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * {@code Mono<Lock>} over {@link LockFile#acquireAsync()}. Each subscription is one acquisition.
+ * {@code Mono<Lock>} over {@link NamedLock#acquireAsync()}. Each subscription is one acquisition.
  *
  * <p>{@code Mono.create} and {@code Mono.fromFuture} can lose a value that races with a cancel
  * (see the project's notes on Reactor), so this operator makes one atomic decision per grant:
@@ -29,17 +30,17 @@ import reactor.core.scheduler.Schedulers;
  * release it. Once {@code onNext} is called the subscriber owns the lock.
  */
 final class MonoAcquire extends Mono<Lock> implements Scannable {
-    private final LockFile lockFile;
-    private final LockFile untimed; // waits forever; the timeout runs on a Reactor scheduler
-    private final long timeoutNanos; // -1: none (lockFile has none, or waits on the OS for one try)
+    private final NamedLock lock;
+    private final NamedLock untimed; // waits forever; the timeout runs on a Reactor scheduler
+    private final long timeoutNanos; // -1: none (lock has none, or waits on the OS for one try)
 
-    static Mono<Lock> create(LockFile lockFile) {
-        return onAssembly(new MonoAcquire(lockFile));
+    static Mono<Lock> create(NamedLock lock) {
+        return onAssembly(new MonoAcquire(lock));
     }
 
-    private MonoAcquire(LockFile lockFile) {
-        this.lockFile = lockFile;
-        Duration timeout = lockFile.timeout().orElse(null);
+    private MonoAcquire(NamedLock lock) {
+        this.lock = lock;
+        Duration timeout = lock.timeout().orElse(null);
         long nanos = -1;
         if (timeout != null && !timeout.isZero()) {
             try {
@@ -49,7 +50,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
             }
         }
         this.timeoutNanos = nanos;
-        this.untimed = nanos > 0 ? lockFile.withoutTimeout() : lockFile; // shares the resolved file
+        this.untimed = nanos > 0 ? lock.withoutTimeout() : lock; // shares the resolved file
     }
 
     @Override
@@ -68,9 +69,16 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
         return null;
     }
 
+    LockTimeoutException timeoutException() {
+        Duration timeout = lock.timeout().orElseThrow();
+        return lock instanceof LockFile f
+                ? new LockTimeoutException(f.path(), timeout)
+                : new LockTimeoutException(lock.name(), timeout);
+    }
+
     @Override
     public String toString() {
-        return "ReactiveLocket.acquire(" + lockFile + ")";
+        return "ReactiveLocket.acquire(" + lock + ")";
     }
 
     static final class AcquireSubscription implements Subscription, Scannable, BiConsumer<Lock, Throwable> {
@@ -216,7 +224,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                 }
                 if (STATE.compareAndSet(this, s, s | TERMINATED)) {
                     future.cancel(false); // a grant racing in now finds TERMINATED and is released
-                    actual.onError(new LockTimeoutException(parent.lockFile.path(), parent.lockFile.timeout().orElseThrow()));
+                    actual.onError(parent.timeoutException());
                     return;
                 }
             }

@@ -2,6 +2,7 @@ package io.github.locket.reactor;
 
 import io.github.locket.Lock;
 import io.github.locket.LockFile;
+import io.github.locket.NamedLock;
 import io.github.locket.LockTimeoutException;
 import io.github.locket.Locket;
 import java.util.Objects;
@@ -12,8 +13,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Project Reactor adapter for {@link LockFile}: take a cross-process file lock without blocking a
- * thread, and give it up on timeout or cancellation without ever leaking it.
+ * Project Reactor adapter for {@link LockFile} and any other {@link NamedLock}: take a cross-process
+ * lock without blocking a thread, and give it up on timeout or cancellation without ever leaking it.
  *
  * <pre>{@code
  * LockFile lockFile = Locket.lockFile(Path.of("/var/lock/report.lock"), Duration.ofSeconds(5));
@@ -29,7 +30,7 @@ import reactor.core.scheduler.Schedulers;
  * free at subscription; on the thread that released it when it is handed over from another holder
  * in this JVM; and on a {@link reactor.core.scheduler.Schedulers#parallel() parallel} worker when
  * it comes from the operating system (another process let go) &mdash; never on one of Locket's
- * own {@code locket-*} threads, so a body cannot stall them. A {@code LockFile}'s timeout is timed
+ * own {@code locket-*} threads, so a body cannot stall them. A lock's timeout is timed
  * on {@code Schedulers.parallel()}, so {@code StepVerifier.withVirtualTime} drives it.
  *
  * <h2>Prefer {@link #withLock withLock}</h2>
@@ -39,7 +40,7 @@ import reactor.core.scheduler.Schedulers;
  * with cancellation without telling anyone ({@code Hooks.onNextDropped}): {@code
  * acquire(f).timeout(d)} loses a lock granted in the very instant the timeout fires, and so does
  * {@code acquire(f).subscribe(consumer)} disposed in the instant of the grant. Use the {@code
- * LockFile}'s own timeout, or {@code withLock(...).timeout(d)}, which have no such race.
+ * NamedLock}'s own timeout, or {@code withLock(...).timeout(d)}, which have no such race.
  *
  * <p>All methods are thread-safe and return cold publishers: nothing happens until subscription,
  * and every subscription is a new acquisition. The lock is not reentrant: a body that acquires the
@@ -56,7 +57,7 @@ public final class ReactiveLocket {
      *   <caption>Outcomes</caption>
      *   <tr><th>What happens</th><th>The Mono</th><th>The lock</th></tr>
      *   <tr><td>granted</td><td>emits the {@code Lock}, completes</td><td>held by the subscriber</td></tr>
-     *   <tr><td>the {@code LockFile}'s timeout expires first</td>
+     *   <tr><td>the lock's timeout expires first</td>
      *       <td>fails with {@link LockTimeoutException}</td><td>not held; a grant racing in is released</td></tr>
      *   <tr><td>{@code Duration.ZERO} timeout and busy</td><td>fails with {@link LockTimeoutException}</td>
      *       <td>not held</td></tr>
@@ -71,12 +72,12 @@ public final class ReactiveLocket {
      *       (as {@link #withLock} arranges); otherwise the subscriber's to close</td></tr>
      * </table>
      *
-     * @param lockFile the lock
+     * @param lock the lock: a {@link LockFile}, or any {@link NamedLock}
      * @return a cold {@code Mono} of the held lock
-     * @throws NullPointerException if {@code lockFile} is null
+     * @throws NullPointerException if {@code lock} is null
      */
-    public static Mono<Lock> acquire(LockFile lockFile) {
-        Mono<Lock> acquire = MonoAcquire.create(Objects.requireNonNull(lockFile, "lockFile"));
+    public static Mono<Lock> acquire(NamedLock lock) {
+        Mono<Lock> acquire = MonoAcquire.create(Objects.requireNonNull(lock, "lock"));
         return nativeBindingLoaded ? acquire : LOAD_NATIVE_BINDING.then(acquire);
     }
 
@@ -108,7 +109,7 @@ public final class ReactiveLocket {
      *       <td>the waiter leaves the queue and its OS wait stops; the body never runs</td></tr>
      *   <tr><td>cancelled while the grant races in</td><td>nothing more</td>
      *       <td>released at once; the body never runs</td></tr>
-     *   <tr><td>the {@code LockFile}'s timeout expires first</td><td>fails with {@link LockTimeoutException}</td>
+     *   <tr><td>the lock's timeout expires first</td><td>fails with {@link LockTimeoutException}</td>
      *       <td>never held; the body never runs</td></tr>
      *   <tr><td>releasing fails (the OS refuses; Locket then closes the descriptor, which releases)</td>
      *       <td>after a completing body: fails with that {@link java.io.UncheckedIOException};
@@ -119,16 +120,16 @@ public final class ReactiveLocket {
      * not block if that is a non-blocking thread. It must not close the lock itself unless it no
      * longer needs it (closing twice is harmless).
      *
-     * @param lockFile the lock
+     * @param lock the lock: a {@link LockFile}, or any {@link NamedLock}
      * @param body what to do while holding it
      * @param <T> the body's value type
      * @return a cold {@code Mono} of the body's value
      * @throws NullPointerException if an argument is null
      */
-    public static <T> Mono<T> withLock(LockFile lockFile, Function<? super Lock, ? extends Mono<T>> body) {
+    public static <T> Mono<T> withLock(NamedLock lock, Function<? super Lock, ? extends Mono<T>> body) {
         Objects.requireNonNull(body, "body");
-        return Mono.usingWhen(acquire(lockFile), body, ReactiveLocket::release,
-                (lock, error) -> release(lock), ReactiveLocket::release);
+        return Mono.usingWhen(acquire(lock), body, ReactiveLocket::release,
+                (held, error) -> release(held), ReactiveLocket::release);
     }
 
     /**
@@ -136,16 +137,16 @@ public final class ReactiveLocket {
      * ends: built on {@link Flux#usingWhen(Publisher, Function, Function, java.util.function.BiFunction,
      * Function)}. The outcomes are those of {@link #withLock}, for a stream.
      *
-     * @param lockFile the lock
+     * @param lock the lock: a {@link LockFile}, or any {@link NamedLock}
      * @param body the stream to run while holding it
      * @param <T> the element type
      * @return a cold {@code Flux} of the body's values
      * @throws NullPointerException if an argument is null
      */
-    public static <T> Flux<T> withLockMany(LockFile lockFile, Function<? super Lock, ? extends Publisher<T>> body) {
+    public static <T> Flux<T> withLockMany(NamedLock lock, Function<? super Lock, ? extends Publisher<T>> body) {
         Objects.requireNonNull(body, "body");
-        return Flux.usingWhen(acquire(lockFile), body, ReactiveLocket::release,
-                (lock, error) -> release(lock), ReactiveLocket::release);
+        return Flux.usingWhen(acquire(lock), body, ReactiveLocket::release,
+                (held, error) -> release(held), ReactiveLocket::release);
     }
 
     private static Mono<Void> release(Lock lock) {
