@@ -2,6 +2,7 @@ package io.github.locket;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -16,33 +17,44 @@ import java.util.function.BiConsumer;
  * <p>{@link #result} is the user's future: whoever completes it first decides. A grant that
  * arrives after it completed (cancelled, timed out, completed from outside) is released by {@link
  * #granted}; a completion from outside takes the current waiter out of its queue ({@link #accept}).
+ *
+ * <p>A blocking {@link LockFile#acquire()} waits in {@link #await}: parked, except when its entry
+ * asks it to come and take a vacant lock ({@link Waiter#COMPETE}) or to wait for the operating
+ * system's lock in the kernel itself ({@link Waiter#KERNEL}).
  */
 final class Acquisition implements BiConsumer<Lock, Throwable> {
     final CompletableFuture<Lock> result = new CompletableFuture<>();
+    /** When it began (System.nanoTime()): how long it has waited, for starvation mode. */
+    final long since = System.nanoTime();
     private final LockFile lockFile;
     private final boolean once; // a single attempt: never queue
     private volatile Waiter current;
     private volatile ScheduledFuture<?> timer;
     /** The thread blocked in {@link LockFile#acquire()} on this, if any: unparked on completion. */
-    volatile Thread blocked;
+    final Thread blocked;
 
-    Acquisition(LockFile lockFile, boolean once) {
+    Acquisition(LockFile lockFile, boolean once, Thread blocked) {
         this.lockFile = lockFile;
         this.once = once;
+        this.blocked = blocked;
     }
 
     /** Starts; {@code timeoutNanos > 0} arms a timer that fails the result with the timeout. */
     CompletableFuture<Lock> start(long timeoutNanos) {
         result.whenComplete(this);
         if (timeoutNanos > 0) {
-            ScheduledFuture<?> t = lockFile.env.timer.schedule(this::expire, timeoutNanos, TimeUnit.NANOSECONDS);
-            timer = t;
-            if (result.isDone()) {
-                t.cancel(false);
-            }
+            arm(timeoutNanos);
         }
         run();
         return result;
+    }
+
+    private void arm(long nanos) {
+        ScheduledFuture<?> t = lockFile.env.timer.schedule(this::expire, nanos, TimeUnit.NANOSECONDS);
+        timer = t;
+        if (result.isDone()) {
+            t.cancel(false);
+        }
     }
 
     /** Resolve, attempt, queue: until granted, queued, failed, or told to wait for a close. */
@@ -52,7 +64,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             Attempt a;
             try {
                 e = lockFile.entry();
-                a = e.acquire(lockFile.path(), once ? null : this);
+                a = e.acquire(lockFile.path(), once ? null : this, lockFile.isShared());
             } catch (IOException | RuntimeException failure) {
                 result.completeExceptionally(failure);
                 return;
@@ -79,6 +91,11 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
                 return;
             }
         }
+    }
+
+    /** The queued waiter, if any (for tests). */
+    Waiter current() {
+        return current;
     }
 
     /** The entry granted the lock to our waiter (outside its monitor; see {@link Delivery}). */
@@ -111,6 +128,109 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             lock.close(); // completed from outside meanwhile
         }
         return true;
+    }
+
+    /**
+     * The blocked caller's wait, on its own thread (started with no timer: it times itself).
+     *
+     * @param timeoutNanos -1 for none, else the timeout, counted from {@code start}
+     */
+    Lock await(long timeoutNanos, long start) throws IOException, InterruptedException {
+        // Our own wait, not CompletableFuture.get: get can return a result that arrived with an
+        // interrupt and swallow the interrupt (platform threads) or leave it pending (virtual).
+        boolean interrupted = false;
+        while (!result.isDone()) {
+            if (Thread.interrupted()) {
+                if (result.cancel(false)) {
+                    throw interrupted();
+                }
+                interrupted = true; // granted or failed in the same instant
+                break;
+            }
+            Waiter w = current;
+            int signals = w == null ? 0 : w.takeSignals();
+            if ((signals & Waiter.COMPETE) != 0) { // first: it also tells the entry we came
+                Lock lock = w.entry.compete(w);
+                if (lock != null) {
+                    granted(lock);
+                }
+            }
+            if ((signals & Waiter.KERNEL) != 0 && waitInKernel(w, timeoutNanos, start)) {
+                Thread.interrupted(); // the interrupt ended the wait; the exception says so
+                throw interrupted();
+            }
+            if (signals != 0) {
+                continue;
+            }
+            if (timeoutNanos < 0) {
+                LockSupport.park(this);
+            } else {
+                long remaining = timeoutNanos - (System.nanoTime() - start);
+                if (remaining <= 0) {
+                    LockTimeoutException timedOut = lockFile.timeoutException();
+                    if (result.completeExceptionally(timedOut)) {
+                        throw timedOut;
+                    }
+                    break; // granted (or failed) in the same instant: honour it
+                }
+                LockSupport.parkNanos(this, remaining);
+            }
+        }
+        interrupted |= Thread.interrupted();
+        Lock lock;
+        try {
+            lock = result.join();
+        } catch (CompletionException e) {
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // the failure is the answer; keep the interrupt
+            }
+            throw rethrow(e.getCause());
+        }
+        if (interrupted) {
+            lock.close(); // the interrupt wins, as promised
+            throw interrupted();
+        }
+        return lock;
+    }
+
+    /**
+     * Runs the entry's wait for the operating-system lock on this thread, timed by the timer (the
+     * thread is in the kernel). Whatever it comes to is reported to the entry, which hands the
+     * lock to whoever is first in line then: this acquisition, unless it timed out meanwhile.
+     *
+     * @return true if an interrupt ended the wait (the result is cancelled)
+     */
+    private boolean waitInKernel(Waiter w, long timeoutNanos, long start) {
+        OsWait task = w.task;
+        if (task == null || !task.claim()) {
+            return false;
+        }
+        if (timeoutNanos > 0) {
+            arm(Math.max(1, timeoutNanos - (System.nanoTime() - start)));
+        }
+        int outcome = task.run();
+        ScheduledFuture<?> t = timer;
+        if (t != null) {
+            t.cancel(false);
+        }
+        boolean interrupted = task.interrupted() && result.cancel(false);
+        w.entry.waitEnded(task, outcome);
+        return interrupted;
+    }
+
+    private InterruptedException interrupted() {
+        return new InterruptedException("interrupted while acquiring " + lockFile.path());
+    }
+
+    private static IOException rethrow(Throwable cause) {
+        if (cause instanceof IOException) {
+            return (IOException) cause;
+        } else if (cause instanceof RuntimeException) {
+            throw (RuntimeException) cause;
+        } else if (cause instanceof Error) {
+            throw (Error) cause;
+        }
+        return new IOException(cause);
     }
 
     /** The result completed, by us or from outside: stop the timer and leave the queue. */

@@ -34,10 +34,15 @@ final class Env {
 
     /** A fresh environment over the library's threads and binding, with {@code opener}. */
     static Env with(FileOpener opener) {
-        return new Env(Threads.io(), Threads.timer(), opener, !Flocks.windows());
+        return new Env(Threads.io(), Threads.timer(), opener, !Platform.windows());
+    }
+
+    /** The library's opener, with this JVM's binding: {@link FileOpener#standard} with {@code step}. */
+    static FileOpener standardOpener(FileOpener.Step step) {
+        return FileOpener.standard(Platform.sys(), Platform.flock(), step);
     }
 
     private static final class Standard {
-        static final Env ENV = with(FileOpener.standard(Flocks.opener(), FileOpener.Step.NONE));
+        static final Env ENV = with(standardOpener(FileOpener.Step.NONE));
     }
 }

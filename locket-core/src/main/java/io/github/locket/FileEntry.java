@@ -2,10 +2,6 @@ package io.github.locket;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.AsynchronousFileChannel;
-import java.nio.channels.CompletionHandler;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,34 +10,51 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One lock file in this JVM: its descriptors, the operating-system lock when held, the FIFO of
- * waiters, and the one {@link State} that says which of these exist. Every transition happens
- * under this object's monitor, and nothing else does; no user code and no blocking call runs under
- * it (the non-blocking {@code tryLock}, {@code flock(LOCK_NB)} and unlock system calls do).
+ * One lock file in this JVM: its {@link OsLock}, who holds the lock here, the FIFO of waiters, and
+ * the one {@link State} that says which of these exist. Every transition happens under this
+ * object's monitor, and nothing else does; no user code and no blocking call runs under it (only
+ * the non-blocking lock and unlock system calls, and the close of descriptors that never waited).
  *
- * <p>The operating-system lock has two halves, always taken in this order and released in the
- * reverse: the {@code fcntl} record lock through the channel, then (on Linux) {@code flock(2)}
- * through {@link Flock}. The order cannot deadlock: programs that use only {@code flock} never wait
- * for an {@code fcntl} lock. See {@code docs/design.md} for the transitions and who releases the
- * lock on every path.
+ * <p><b>Barging, bounded.</b> When a holder releases and the next waiter is a thread blocked in
+ * {@link LockFile#acquire()}, the lock is not handed to it (which would cost a context switch per
+ * hand-off): it is left {@link State#VACANT} and that thread is woken to compete for it, while any
+ * arriving thread may take it first. A waiter that loses and has waited longer than {@link
+ * #STARVE_NANOS} turns the entry to starvation mode: every release then hands the lock to the
+ * head of the queue, first come first served, until a waiter is served that waited less than that
+ * or the queue is empty. Asynchronous waiters and shared waiters are always handed the lock
+ * directly: their futures complete on the releasing thread, no context switch involved.
+ *
+ * <p><b>Other processes.</b> While waiters here want it, this JVM keeps the operating-system lock
+ * across in-JVM grants for at most {@link #MAX_HANDOFFS} grants or {@link #MAX_HOLD_NANOS}, then
+ * gives it back and queues behind the operating system, so that a waiting process gets its turn.
+ *
+ * <p><b>Shared holders.</b> Any number of shared holders hold the lock together, with the
+ * operating-system lock in shared mode. A shared acquisition joins them only while no exclusive
+ * waiter is queued here and the budget above lasts; otherwise it queues, so that neither this
+ * JVM's readers nor its continuous presence starves a writer.
+ *
+ * <p>See {@code docs/design.md} for the transitions and who releases the lock on every path.
  */
-final class FileEntry implements CompletionHandler<FileLock, Void> {
+final class FileEntry {
     /** What this file's lock is doing. The fields each state implies are listed with it. */
     enum State {
         /** Nothing held, nobody waiting. */
         IDLE,
-        /** Waiters queued; the channel's one pending {@code lock} waits in the kernel. */
+        /** Held by {@link #holders} (one exclusive, or shared ones); waiters may be queued. */
+        HELD,
+        /**
+         * The operating-system lock is held (exclusive), no one here holds it, and the head
+         * waiter, a blocked thread, has been woken to take it; an arriving thread may take it
+         * first (unless {@link #starving}).
+         */
+        VACANT,
+        /** Waiters queued; the one {@link #wait} waits for the operating-system lock. */
         OS_WAIT,
         /**
-         * Waiters queued; the {@code fcntl} half is polled, because another descriptor in this JVM
-         * holds it (code outside this registry: another copy of Locket, or {@code FileChannel}
-         * code), or the kernel reported a false deadlock.
+         * Waiters queued; the lock is polled, because another descriptor in this JVM holds it
+         * (JDK channel only: code outside this registry) or the kernel reported a deadlock.
          */
         POLL_WAIT,
-        /** Waiters queued; {@code fcntl} half held ({@link #fcntl}), {@code flock} half polled. */
-        FLOCK_WAIT,
-        /** Held: {@link #fcntl} and the flock half, by {@link #holder}; waiters may be queued. */
-        HELD,
         /**
          * Closed, for good: no holder, no waiters; its descriptors are being closed, and until
          * they are ({@link #closed} completes) this entry stays in the registry as a tombstone, so
@@ -50,21 +63,22 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         CLOSED
     }
 
-    /** Direct hand-offs between this JVM's waiters before the lock goes back to the OS. */
+    /** In-JVM grants while the operating-system lock is held, before it goes back. */
     static final int MAX_HANDOFFS = 64;
-    /** How long this JVM keeps the OS lock across direct hand-offs. */
+    /** How long this JVM keeps the operating-system lock across in-JVM grants. */
     static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** A blocked waiter that lost the lock to a barging thread after this long starts starvation mode. */
+    static final long STARVE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Retry delay after the kernel reported a (possibly false) deadlock between processes. */
     private static final long DEADLOCK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    /** Polling (POLL_WAIT, FLOCK_WAIT): first and longest interval. */
+    /** Polling (POLL_WAIT): first and longest interval. */
     private static final long POLL_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     final Env env;
     final Object key;
     final Path path;
-    private final AsynchronousFileChannel channel;
-    private final Flock flock;
+    final OsLock os;
     /** Completes once this entry is closed and its descriptors with it. */
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** When {@link LockFile} last saw the path name this file (System.nanoTime()). */
@@ -73,25 +87,28 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     // Written under the monitor; volatile so that isClosed() and toString() may read it.
     private volatile State state = State.IDLE;
     // Guarded by the monitor.
-    private FileLock fcntl;
-    private Grant.OfFile holder;
+    private final List<Grant.OfFile> holders = new ArrayList<>(1);
+    private boolean osShared; // the operating-system lock's mode, while HELD or VACANT
+    private int handoffs; // in-JVM grants since the operating-system lock was taken
+    private long osSince;
+    private boolean starving;
     private Waiter head;
     private Waiter tail;
-    private int handoffs;
-    private long heldSince;
+    private int queuedExclusive;
+    private Waiter woken; // told to compete for the VACANT lock, not yet come
+    private OsWait wait;
     private int polls; // the scheduled poll's number: a stale one recognises itself
     private long pollNanos;
     private boolean referenced = true; // used since the last sweep
-    private List<FileOpener.Handles> strays; // descriptors of this file opened by racing first opens
+    private List<OsLock> strays; // descriptors of this file opened by racing first opens
     private boolean descriptorsClosed;
     /** Acquisitions that came while closing; null once restarted (or before closing). */
     private List<Acquisition> deferred;
 
-    FileEntry(Env env, FileOpener.Handles handles, Path path) {
+    FileEntry(Env env, OsLock os, Path path) {
         this.env = env;
-        this.key = handles.key();
-        this.channel = handles.channel();
-        this.flock = handles.flock();
+        this.os = os;
+        this.key = os.key();
         this.path = path;
     }
 
@@ -107,10 +124,12 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
      * One attempt and, if {@code waiting} is not null, a queued waiter for it.
      *
      * @param path the path as the caller's {@link LockFile} names it, for the grant
-     * @return {@link Attempt.Granted}, {@link Attempt.Queued}, {@link Attempt.Retry} when closed,
-     *     or {@link Attempt.Busy} (only when not waiting)
+     * @return {@link Attempt.Granted}, {@link Attempt.Queued}, {@link Attempt.Retry} or {@link
+     *     Attempt.Deferred} when closed, or {@link Attempt.Busy} (only when not waiting)
      */
-    Attempt acquire(Path path, Acquisition waiting) throws IOException {
+    Attempt acquire(Path path, Acquisition waiting, boolean shared) throws IOException {
+        Next later = null;
+        Attempt outcome;
         synchronized (this) {
             State s = state;
             if (s == State.CLOSED) {
@@ -121,276 +140,410 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 return new Attempt.Retry(closed);
             }
             referenced = true;
-            if (s != State.IDLE) {
-                return waiting == null ? Attempt.Busy.BUSY : new Attempt.Queued(link(path, waiting));
-            }
-            FileLock fl;
-            try {
-                fl = tryOsLock(1);
-            } catch (OverlappingFileLockException elsewhereInThisJvm) {
-                if (waiting == null) {
+            if (s == State.IDLE) {
+                int r = os.tryLock(shared);
+                if (r == OsLock.GRANTED) {
+                    tookOs(shared);
+                    return new Attempt.Granted(grant(path, shared));
+                } else if (waiting == null) {
                     return Attempt.Busy.BUSY;
                 }
-                Waiter w = link(path, waiting);
-                poll(State.POLL_WAIT, POLL_MIN_NANOS);
-                return new Attempt.Queued(w);
-            } catch (IOException e) {
-                throw Registry.named(path, e);
-            }
-            if (fl == null) {
-                if (waiting == null) {
-                    return Attempt.Busy.BUSY;
+                Waiter w = link(path, waiting, shared);
+                if (r == OsLock.BUSY) {
+                    later = waitOnOs();
+                } else {
+                    poll(POLL_MIN_NANOS);
                 }
-                Waiter w = link(path, waiting);
-                waitOnOs();
-                return new Attempt.Queued(w);
-            }
-            boolean both;
-            try {
-                both = flock.tryLock();
-            } catch (IOException e) {
-                releaseQuietly(fl);
-                throw Registry.named(path, e);
-            }
-            if (both) {
-                return new Attempt.Granted(grant(fl, path));
-            }
-            if (waiting == null) { // a flock-only program holds it
-                IOException failure = release(fl);
-                if (failure != null) {
-                    throw Registry.named(path, failure);
-                }
+                outcome = new Attempt.Queued(w);
+            } else if (s == State.HELD && shared && osShared && queuedExclusive == 0 && !budgetSpent()) {
+                return new Attempt.Granted(grant(path, true)); // joins the shared holders
+            } else if (s == State.VACANT && !shared && !starving && !budgetSpent()) {
+                return new Attempt.Granted(grant(path, false)); // barges in ahead of the woken waiter
+            } else if (waiting == null) {
                 return Attempt.Busy.BUSY;
+            } else {
+                outcome = new Attempt.Queued(link(path, waiting, shared));
+                if (s == State.VACANT && budgetSpent()) {
+                    later = giveBackAndWait(); // the budget is spent: queue behind the OS now
+                }
             }
-            Waiter w = link(path, waiting);
-            fcntl = fl; // keep the fcntl half and poll for the flock half
-            poll(State.FLOCK_WAIT, POLL_MIN_NANOS);
-            return new Attempt.Queued(w);
         }
+        if (later != null) {
+            later.run();
+        }
+        return outcome;
     }
 
     /**
-     * Releases {@code g}: hands the lock to the next waiter here, or gives it back to the OS.
+     * Releases {@code g}: hands the lock on here, or gives it back to the operating system.
      *
      * @return true if this call released it, false if it was released before
-     * @throws UncheckedIOException if the OS refused to release; the entry is then closed (its
-     *     descriptors closing releases the lock) and its waiters start over on a new entry
+     * @throws UncheckedIOException if the operating system refused to release; the entry is then
+     *     closed (its descriptors closing releases the lock) and its waiters start over on a new one
      */
     boolean release(Grant.OfFile g) {
-        Waiter next = null;
-        Lock nextLock = null;
-        IOException failure = null;
-        List<Waiter> restart = null;
+        Next next;
         synchronized (this) {
             if (g.released) {
                 return false;
             }
             released(g);
-            if (holder != g) {
-                return true; // unreachable: closing marks the holder released
+            holders.remove(g);
+            if (!holders.isEmpty()) {
+                return true; // other shared holders hold it still
             }
-            holder = null;
-            Waiter first = firstLive();
-            if (first != null && handoffs < MAX_HANDOFFS && System.nanoTime() - heldSince < MAX_HOLD_NANOS) {
-                handoffs++;
-                unlink(first);
-                nextLock = newLock(first.path);
-                next = first;
-            } else {
-                failure = releaseBoth();
-                if (failure != null) {
-                    restart = close();
-                } else if (head != null) {
-                    waitOnOs(); // queue behind the OS, so that a waiting process gets its turn
-                } else {
-                    idle();
-                }
-            }
+            next = dispatch(true);
         }
-        if (next != null) {
-            Delivery.deliver(env, next, nextLock);
-        } else if (restart != null) {
-            closeDescriptors(false);
-            for (Waiter w : restart) {
-                w.owner.restart();
-            }
-            throw new UncheckedIOException(Registry.named(path, failure));
+        next.run();
+        if (next instanceof Next.ReleaseFailed failed) {
+            throw new UncheckedIOException(failed.failure);
         }
         return true;
     }
 
-    /** The pending OS wait succeeded (on a locket-io thread). */
-    @Override
-    public void completed(FileLock fl, Void unused) {
-        Waiter next = null;
-        Lock lock = null;
-        List<Waiter> failed = null;
-        IOException failure = null;
+    /**
+     * A woken waiter's thread comes for the {@link State#VACANT} lock.
+     *
+     * @return the lock if it got it, else null (it stays queued, and was told to wait in the
+     *     kernel if the budget just ran out)
+     */
+    Lock compete(Waiter w) {
+        Next later = null;
         synchronized (this) {
-            if (state != State.OS_WAIT) {
-                return; // closed: closing the channel releases fl
+            if (woken == w) {
+                woken = null;
             }
-            Waiter first = firstLive();
-            if (first == null) { // everyone gave up in the same instant
-                failure = release(fl);
-                if (failure == null) {
-                    idle();
-                } else {
-                    failed = close();
+            if (!w.linked) {
+                return null; // served directly, or gone
+            }
+            if (state == State.VACANT && (!starving || w == firstLive())) {
+                if (!budgetSpent()) {
+                    unlink(w);
+                    Lock lock = grant(w.path, false);
+                    leaveStarvation(w);
+                    return lock;
                 }
-            } else {
-                try {
-                    if (flock.tryLock()) {
-                        unlink(first);
-                        lock = grant(fl, first.path);
-                        next = first;
-                    } else {
-                        fcntl = fl;
-                        poll(State.FLOCK_WAIT, POLL_MIN_NANOS);
-                    }
-                } catch (IOException e) {
-                    failure = e;
-                    releaseQuietly(fl);
-                    failed = close();
-                }
+                later = giveBackAndWait();
+            } else if (System.nanoTime() - w.owner.since >= STARVE_NANOS) {
+                starving = true; // lost to a barging thread, and has waited long enough
             }
         }
-        finish(next, lock, failed, failure);
-    }
-
-    /** The pending OS wait failed (on a locket-io thread). */
-    @Override
-    public void failed(Throwable failure, Void unused) {
-        List<Waiter> failed;
-        synchronized (this) {
-            if (state != State.OS_WAIT) {
-                return; // we closed the channel to stop the wait
-            }
-            if (isDeadlock(failure)) {
-                // EDEADLK: the kernel's deadlock detection works per process and misfires with
-                // threads; the holder will usually let go. Ask again a little later.
-                poll(State.POLL_WAIT, DEADLOCK_RETRY_NANOS);
-                return;
-            }
-            failed = close();
+        if (later != null) {
+            later.run();
         }
-        finish(null, null, failed, failure);
+        return null;
     }
 
-    /** A scheduled poll of the state it was scheduled in (POLL_WAIT or FLOCK_WAIT). */
+    /** A wait ended (on the thread that ran it, or the JDK channel's). */
+    void waitEnded(OsWait ended, int outcome) {
+        Next next;
+        synchronized (this) {
+            if (wait != ended) {
+                return; // closed meanwhile: closing the descriptors released whatever it got
+            }
+            wait = null;
+            switch (outcome) {
+                case OsWait.GRANTED:
+                    tookOs(ended.shared);
+                    next = dispatch(false);
+                    break;
+                case OsWait.CANCELLED:
+                    next = firstLive() != null ? waitOnOs() : idle();
+                    break;
+                case OsWait.RETRY:
+                    poll(DEADLOCK_RETRY_NANOS);
+                    next = null;
+                    break;
+                default:
+                    next = failAll(ended.failure);
+                    break;
+            }
+        }
+        if (next != null) {
+            next.run();
+        }
+    }
+
+    /** A scheduled poll (POLL_WAIT). */
     private void polled(int number) {
-        Waiter next = null;
-        Lock lock = null;
-        List<Waiter> failed = null;
-        IOException failure = null;
+        Next next = null;
         synchronized (this) {
-            if (number != polls) {
+            if (number != polls || state != State.POLL_WAIT) {
                 return; // that wait ended (closed, or everyone gave up), perhaps to begin anew
             }
             Waiter first = firstLive();
-            try {
-                if (state == State.FLOCK_WAIT) {
-                    if (first == null) {
-                        failure = release(fcntl);
-                        fcntl = null;
-                        if (failure != null) {
-                            failed = close();
-                        } else {
-                            idle();
-                        }
-                    } else if (flock.tryLock()) {
-                        unlink(first);
-                        lock = grant(fcntl, first.path);
-                        next = first;
+            if (first == null) {
+                next = idle();
+            } else {
+                try {
+                    int r = os.tryLock(first.shared);
+                    if (r == OsLock.GRANTED) {
+                        tookOs(first.shared);
+                        next = dispatch(false);
+                    } else if (r == OsLock.BUSY) {
+                        next = waitOnOs(); // another process holds it: the kernel can wait for us now
                     } else {
-                        poll(State.FLOCK_WAIT, Math.min(2 * pollNanos, POLL_MAX_NANOS));
+                        poll(Math.min(2 * pollNanos, POLL_MAX_NANOS));
                     }
-                } else if (state == State.POLL_WAIT) {
-                    if (first == null) {
-                        idle();
-                    } else {
-                        FileLock fl = null;
-                        boolean elsewhere = false;
-                        try {
-                            fl = tryOsLock(1);
-                        } catch (OverlappingFileLockException stillHeldInThisJvm) {
-                            elsewhere = true;
-                        }
-                        if (elsewhere) {
-                            poll(State.POLL_WAIT, Math.min(2 * pollNanos, POLL_MAX_NANOS));
-                        } else if (fl == null) {
-                            waitOnOs(); // another process holds it: the kernel can wait for us now
-                        } else if (flock.tryLock()) {
-                            unlink(first);
-                            lock = grant(fl, first.path);
-                            next = first;
-                        } else {
-                            fcntl = fl;
-                            poll(State.FLOCK_WAIT, POLL_MIN_NANOS);
-                        }
-                    }
+                } catch (IOException e) {
+                    next = failAll(e);
                 }
-            } catch (IOException e) {
-                failure = e;
-                if (fcntl != null) {
-                    releaseQuietly(fcntl);
-                }
-                failed = close();
             }
         }
-        finish(next, lock, failed, failure);
+        if (next != null) {
+            next.run();
+        }
     }
 
     /** A waiter's acquisition completed other than by our grant: leave the queue. */
     void abandon(Waiter w) {
-        boolean closeChannel = false;
+        Next next = null;
         synchronized (this) {
             if (!w.linked) {
                 return;
             }
             unlink(w);
-            if (head != null) {
-                return;
+            if (woken == w) {
+                woken = null;
             }
-            switch (state) {
-                case OS_WAIT:
-                    // Nobody wants the pending OS wait any more: closing the channel stops it.
-                    close();
-                    closeChannel = true;
-                    break;
-                case FLOCK_WAIT:
-                    polls++;
-                    IOException failure = release(fcntl);
-                    fcntl = null;
-                    if (failure != null) {
-                        close();
-                        closeChannel = true;
-                    } else {
-                        idle();
-                    }
-                    break;
-                case POLL_WAIT:
-                    polls++;
-                    idle();
-                    break;
-                default:
-                    break; // HELD: the holder releases as usual
+            OsWait pending = wait;
+            if (pending != null && pending.assignee == w) {
+                if (pending.drop()) { // its thread never started it: someone else must
+                    wait = null;
+                    next = firstLive() != null ? waitOnOs() : idle();
+                } else {
+                    pending.cancel(); // out of the kernel: it reports, and the next head waits anew
+                }
+            } else if (head == null) {
+                switch (state) {
+                    case OS_WAIT:
+                        if (pending.drop()) {
+                            wait = null;
+                            next = idle();
+                        } else if (pending.cancel()) {
+                            // Only closing the JDK channel stops its wait; off this thread, since
+                            // closing waits for the I/O thread to leave the kernel.
+                            close();
+                            next = () -> closeDescriptors(true);
+                        }
+                        break;
+                    case POLL_WAIT:
+                        polls++;
+                        next = idle();
+                        break;
+                    case VACANT:
+                        next = dispatch(true); // nobody left: give it back
+                        break;
+                    default:
+                        break; // HELD: the holder releases as usual
+                }
+            } else if (state == State.VACANT && woken == null) {
+                next = dispatch(true); // wake the next one
             }
         }
-        if (closeChannel) {
-            // Off the caller's thread: closing waits for the I/O thread to leave the kernel.
-            closeDescriptors(true);
+        if (next != null) {
+            next.run();
         }
     }
 
     /**
-     * Closes this entry if it is idle, and (unless {@code now}) was not used since the last call:
-     * the second-chance sweep, the identity check's eviction, and descriptor exhaustion.
+     * Under the monitor, the operating-system lock held and nobody here holding it: who gets it.
      *
-     * <p>Where closing a descriptor drops every POSIX lock of the process on the file, the channel
-     * first takes a whole-file lock: if another descriptor in this JVM (another copy of Locket,
-     * {@code FileChannel} code) holds any lock on the file, the JDK refuses it and the entry stays
-     * open; if not, the JDK's table now refuses such locks to everyone else until the close.
+     * @param released whether a holder just released it (a blocked head is then woken to compete
+     *     rather than handed the lock)
+     * @return what to do outside the monitor (never null)
+     */
+    private Next dispatch(boolean released) {
+        Waiter w = firstLive();
+        if (w == null) {
+            return giveBack(this::idle);
+        } else if (budgetSpent()) {
+            return giveBackAndWait();
+        } else if (w.shared != osShared) {
+            return giveBack(() -> {
+                int r = os.tryLock(w.shared); // the other mode: ask the OS afresh
+                if (r == OsLock.GRANTED) {
+                    tookOs(w.shared);
+                    return dispatch(false);
+                } else if (r == OsLock.BUSY) {
+                    return waitOnOs();
+                }
+                poll(POLL_MIN_NANOS);
+                return Next.NONE;
+            });
+        } else if (w.shared) {
+            Next all = Next.NONE;
+            for (Waiter r = w; r != null && r.shared && !budgetSpent(); r = firstLive()) {
+                unlink(r);
+                all = all.then(Next.deliver(env, r, grant(r.path, true)));
+            }
+            return all;
+        } else if (released && w.isBlocking() && !starving) {
+            state = State.VACANT;
+            if (woken == null) {
+                woken = w;
+                w.signal(Waiter.COMPETE);
+            }
+            return Next.NONE;
+        }
+        unlink(w);
+        Lock lock = grant(w.path, false);
+        leaveStarvation(w);
+        return Next.deliver(env, w, lock);
+    }
+
+    /** What to run under the monitor once the operating-system lock is given back. */
+    private interface AfterGiveBack {
+        Next run() throws IOException;
+    }
+
+    /**
+     * Under the monitor: releases the operating-system lock, then {@code then}; if the release
+     * fails, closes this entry instead (closing the descriptors releases it) and its waiters start
+     * over on a new one.
+     */
+    private Next giveBack(AfterGiveBack then) {
+        IOException failure = null;
+        try {
+            os.unlock();
+        } catch (IOException e) {
+            failure = e;
+        }
+        if (failure == null) {
+            try {
+                return then.run();
+            } catch (IOException e) {
+                return failAll(e);
+            }
+        }
+        List<Waiter> restart = close();
+        return new Next.ReleaseFailed(Registry.named(path, failure), () -> {
+            closeDescriptors(false);
+            for (Waiter r : restart) {
+                r.owner.restart();
+            }
+        });
+    }
+
+    /** Under the monitor: gives the lock back and queues behind the operating system. */
+    private Next giveBackAndWait() {
+        return giveBack(this::waitOnOs);
+    }
+
+    /**
+     * Under the monitor, nothing held, a live waiter queued: starts the one wait for the
+     * operating-system lock, in the head's mode. With a native binding it runs on the head's own
+     * thread when that is blocked in {@link LockFile#acquire()}, else on a {@code locket-io} thread.
+     */
+    private Next waitOnOs() {
+        Waiter h = firstLive();
+        if (h == null) {
+            return idle();
+        }
+        OsWait w = os.newWait(this, h.shared);
+        wait = w;
+        state = State.OS_WAIT;
+        woken = null; // no longer vacant: whoever comes next is woken anew
+        if (!w.onThread()) {
+            if (w.start() == OsWait.RETRY) {
+                wait = null;
+                poll(POLL_MIN_NANOS);
+            }
+            return Next.NONE;
+        }
+        if (h.isBlocking()) {
+            w.assignee = h;
+            h.task = w;
+            h.signal(Waiter.KERNEL);
+            return Next.NONE;
+        }
+        return () -> {
+            try {
+                env.io.execute(() -> runWait(w));
+            } catch (RejectedExecutionException e) {
+                runWait(w); // no thread to spare: wait here
+            }
+        };
+    }
+
+    /** Runs a wait on this thread, if nobody else claimed it, and reports its end. */
+    void runWait(OsWait w) {
+        if (w.claim()) {
+            waitEnded(w, w.run());
+        }
+    }
+
+    /** Under the monitor: enter POLL_WAIT, with a poll after {@code nanos}. */
+    private void poll(long nanos) {
+        state = State.POLL_WAIT;
+        pollNanos = nanos;
+        int number = ++polls;
+        env.timer.schedule(() -> env.io.execute(() -> polled(number)), nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Under the monitor: nothing held, nobody waiting. */
+    private Next idle() {
+        state = State.IDLE;
+        starving = false;
+        woken = null;
+        if (strays != null) {
+            closeStrays();
+        }
+        return Next.NONE;
+    }
+
+    /** Under the monitor: the operating-system lock was just taken, in this mode. */
+    private void tookOs(boolean shared) {
+        osShared = shared;
+        osSince = System.nanoTime();
+        handoffs = 0;
+    }
+
+    /** Under the monitor: whether this JVM has kept the operating-system lock long enough. */
+    private boolean budgetSpent() {
+        return handoffs >= MAX_HANDOFFS || System.nanoTime() - osSince >= MAX_HOLD_NANOS;
+    }
+
+    /** Under the monitor: a waiter served in starvation mode who barely waited ends it. */
+    private void leaveStarvation(Waiter served) {
+        if (starving && (head == null || System.nanoTime() - served.owner.since < STARVE_NANOS)) {
+            starving = false;
+        }
+    }
+
+    /** Under the monitor: a new grant of the held operating-system lock. */
+    private Lock grant(Path path, boolean shared) {
+        state = State.HELD;
+        handoffs++;
+        Lock lock = new Lock(this, path, shared);
+        holders.add(lock.fileGrant());
+        env.leaks.granted();
+        return lock;
+    }
+
+    private void released(Grant.OfFile g) {
+        g.released = true;
+        g.clear(); // no leak report for a grant already released
+        env.leaks.released();
+    }
+
+    /** Under the monitor: the operating-system wait failed; close, and fail every waiter. */
+    private Next failAll(Throwable failure) {
+        List<Waiter> failed = close();
+        IOException named = Registry.named(path, failure);
+        return () -> {
+            closeDescriptors(false);
+            for (Waiter w : failed) {
+                w.owner.result.completeExceptionally(named);
+            }
+        };
+    }
+
+    /**
+     * Closes this entry if it is idle, and (unless {@code now}) was not used since the last call:
+     * the second-chance sweep, the identity check's eviction, and descriptor exhaustion. It stays
+     * open if closing its descriptor could drop a lock that code outside Locket holds on the file
+     * ({@link OsLock#safeToClose}).
      *
      * @return true if closed
      */
@@ -403,15 +556,9 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 referenced = false;
                 return false;
             }
-            if (env.posixClose) {
-                try {
-                    tryOsLock(Long.MAX_VALUE); // released by closing the channel
-                } catch (OverlappingFileLockException heldElsewhereInThisJvm) {
-                    referenced = true;
-                    return false;
-                } catch (IOException unknown) {
-                    // cannot tell; nothing of ours is held, close all the same
-                }
+            if (!os.safeToClose()) {
+                referenced = true;
+                return false;
             }
             close();
         }
@@ -420,18 +567,18 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
     }
 
     /**
-     * A racing first open of the same file opened these too. Closing them while a lock is held
-     * through ours would drop it (POSIX), so they are kept until this entry is next idle, or
-     * closed with it; once this entry's descriptors are closed they are closed at once.
+     * A racing first open of the same file opened this too. Closing it could drop a lock held
+     * through ours (classic POSIX locks belong to the process), so it is kept until this entry is
+     * next idle, or closed with it; once this entry's descriptors are closed it is closed at once.
      */
-    void adopt(FileOpener.Handles extra) {
+    void adopt(OsLock extra) {
         synchronized (this) {
             if (!descriptorsClosed) {
                 if (strays == null) {
                     strays = new ArrayList<>(1);
                 }
                 strays.add(extra);
-                if (state == State.IDLE) {
+                if (state == State.IDLE || !os.closingDropsOurLocks()) {
                     closeStrays();
                 }
                 return;
@@ -440,41 +587,20 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         extra.close();
     }
 
-    /** Under the monitor: nothing held, nobody waiting. */
-    private void idle() {
-        state = State.IDLE;
-        if (strays != null) {
-            closeStrays();
-        }
-    }
-
     /**
-     * Under the monitor, idle: closes the strays, unless another descriptor in this JVM (another
-     * copy of Locket, {@code FileChannel} code) holds a lock on the file, which closing them would
-     * drop. A whole-file lock through our channel asks the JDK's JVM-wide table, and while held
-     * keeps everyone else in this JVM from taking a lock on the file until they are closed. Closing
-     * descriptors that never waited on anything does not block.
+     * Under the monitor, idle: closes the strays, unless closing a descriptor could drop a lock
+     * held outside Locket (then they wait for the next idle moment). Closing descriptors that
+     * never waited on anything does not block.
      */
     private void closeStrays() {
-        FileLock whole = null;
-        if (env.posixClose) {
-            try {
-                whole = tryOsLock(Long.MAX_VALUE);
-            } catch (OverlappingFileLockException heldElsewhereInThisJvm) {
-                return; // try again when next idle
-            } catch (IOException unknown) {
-                // cannot tell; nothing of ours is held, close them all the same
-            }
+        if (!os.safeToClose()) {
+            return;
         }
-        for (FileOpener.Handles h : strays) {
+        for (OsLock h : strays) {
             h.close();
         }
         strays = null;
-        if (whole != null && release(whole) != null) {
-            // Still held, in the JDK's table too: only closing the channel lets go of it now.
-            close();
-            closeDescriptors(true);
-        }
+        os.endProbe();
     }
 
     /** Under the monitor: moves to CLOSED for good; returns the waiters to fail or restart. */
@@ -482,11 +608,15 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         state = State.CLOSED;
         deferred = new ArrayList<>();
         polls++;
-        fcntl = null;
-        if (holder != null) {
-            released(holder); // its handle now says so; closing the descriptors releases the lock
-            holder = null;
+        if (wait != null && wait.onThread()) {
+            wait.cancel(); // closing our descriptor would not wake it
         }
+        wait = null;
+        woken = null;
+        for (Grant.OfFile g : holders) {
+            released(g); // its handle now says so; closing the descriptors releases the lock
+        }
+        holders.clear();
         List<Waiter> all = new ArrayList<>();
         for (Waiter w = head; w != null; w = head) {
             unlink(w);
@@ -505,24 +635,19 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
                 // close here, then
             }
         }
-        List<FileOpener.Handles> extra;
+        List<OsLock> extra;
         synchronized (this) {
             descriptorsClosed = true;
             extra = strays == null ? List.of() : strays;
             strays = null;
         }
         try {
-            // The flock descriptor and the strays first: while the channel is open the JDK's table
-            // keeps other descriptors in this JVM from taking a lock that closing these would drop.
-            flock.close();
-            for (FileOpener.Handles h : extra) {
+            // The strays first: while the entry's own descriptor is open, the JDK's table keeps
+            // other descriptors in this JVM from taking a classic lock that closing these would drop.
+            for (OsLock h : extra) {
                 h.close();
             }
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // the descriptor is gone either way
-            }
+            os.close();
         } finally {
             env.registry.removed(this);
             List<Acquisition> restart;
@@ -537,111 +662,20 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         }
     }
 
-    /** After a transition, outside the monitor: deliver the grant, or fail the waiters. */
-    private void finish(Waiter next, Lock lock, List<Waiter> failed, Throwable failure) {
-        if (next != null) {
-            Delivery.deliver(env, next, lock);
-        }
-        if (failed != null) {
-            closeDescriptors(false);
-            IOException named = Registry.named(path, failure);
-            for (Waiter w : failed) {
-                w.owner.result.completeExceptionally(named);
-            }
-        }
-    }
-
-    /** Under the monitor: the OS lock {@code fl} is fully held; a new grant holds it. */
-    private Lock grant(FileLock fl, Path path) {
-        fcntl = fl;
-        state = State.HELD;
-        heldSince = System.nanoTime();
-        handoffs = 0;
-        return newLock(path);
-    }
-
-    private Lock newLock(Path path) {
-        Lock lock = new Lock(this, path);
-        holder = lock.fileGrant();
-        env.leaks.granted();
-        return lock;
-    }
-
-    private void released(Grant.OfFile g) {
-        g.released = true;
-        g.clear(); // no leak report for a grant already released
-        env.leaks.released();
-    }
-
-    /**
-     * Under the monitor: the fcntl half's one non-blocking attempt ({@code F_SETLK}) on bytes [0,
-     * size), through the channel. The JDK's native is the same as the blocking {@code lock}'s, so
-     * tools that flag blocking calls (BlockHound) are told that this method's use is not.
-     */
-    private FileLock tryOsLock(long size) throws IOException {
-        return channel.tryLock(0, size, false);
-    }
-
-    /** Under the monitor: start the channel's one pending {@code lock}. */
-    private void waitOnOs() {
-        state = State.OS_WAIT;
-        try {
-            channel.lock(0, 1, false, null, this);
-        } catch (OverlappingFileLockException elsewhereInThisJvm) {
-            poll(State.POLL_WAIT, POLL_MIN_NANOS);
-        }
-    }
-
-    /** Under the monitor: enter {@code s}, with a poll after {@code nanos}. */
-    private void poll(State s, long nanos) {
-        state = s;
-        pollNanos = nanos;
-        int number = ++polls;
-        env.timer.schedule(() -> env.io.execute(() -> polled(number)), nanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** Releases the held lock: flock half first, then fcntl. */
-    private IOException releaseBoth() {
-        IOException failure = null;
-        try {
-            flock.unlock();
-        } catch (IOException e) {
-            failure = e;
-        }
-        IOException f = release(fcntl);
-        fcntl = null;
-        return failure != null ? failure : f;
-    }
-
-    private static IOException release(FileLock fl) {
-        try {
-            fl.release();
-            return null;
-        } catch (IOException e) {
-            return e;
-        }
-    }
-
-    private static void releaseQuietly(FileLock fl) {
-        release(fl); // a failure leaves the lock to the channel's close
-    }
-
-    private static boolean isDeadlock(Throwable failure) {
-        String message = failure.getMessage();
-        return failure instanceof IOException && message != null && message.toLowerCase().contains("deadlock");
-    }
-
     private Waiter firstLive() {
         Waiter w = head;
         while (w != null && w.isAbandoned()) { // its abandon() has not run yet
             unlink(w);
+            if (woken == w) {
+                woken = null;
+            }
             w = head;
         }
         return w;
     }
 
-    private Waiter link(Path path, Acquisition owner) {
-        Waiter w = new Waiter(this, owner, path);
+    private Waiter link(Path path, Acquisition owner, boolean shared) {
+        Waiter w = new Waiter(this, owner, path, shared);
         w.linked = true;
         w.prev = tail;
         if (tail == null) {
@@ -650,6 +684,9 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             tail.next = w;
         }
         tail = w;
+        if (!shared) {
+            queuedExclusive++;
+        }
         return w;
     }
 
@@ -668,9 +705,12 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
         }
         w.prev = w.next = null;
         w.linked = false;
+        if (!w.shared) {
+            queuedExclusive--;
+        }
     }
 
-    /** Returns {@code FileEntry[<path>, <state>, waiters=<n>]}. */
+    /** Returns {@code FileEntry[<path>, <state>, holders=<n>, waiters=<n>]}. */
     @Override
     public String toString() {
         synchronized (this) {
@@ -678,7 +718,9 @@ final class FileEntry implements CompletionHandler<FileLock, Void> {
             for (Waiter w = head; w != null; w = w.next) {
                 waiters++;
             }
-            return "FileEntry[" + path + ", " + state.name().toLowerCase() + ", waiters=" + waiters + "]";
+            return "FileEntry[" + path + ", " + state.name().toLowerCase() + (starving ? " (starving)" : "")
+                    + ", holders=" + holders.size() + (osShared && !holders.isEmpty() ? " shared" : "")
+                    + ", waiters=" + waiters + "]";
         }
     }
 }

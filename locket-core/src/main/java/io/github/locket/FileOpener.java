@@ -2,37 +2,26 @@ package io.github.locket;
 
 import java.io.IOException;
 import java.nio.channels.AsynchronousFileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 
 /**
- * Opens a lock file's descriptors. The seam between the registry and the file system: tests wrap
- * {@link #standard} to inject a rename, a failure or descriptor exhaustion at a chosen step.
+ * Opens a lock file: the seam between the registry and the file system. Tests wrap {@link
+ * #standard} to inject a rename, a failure or descriptor exhaustion at a chosen step.
  */
 interface FileOpener {
     /**
-     * Opens the lock file at {@code path}, creating it if missing: both descriptors are on one and
-     * the same file, and {@link Handles#key()} is that file's identity.
+     * Opens the lock file at {@code path}, creating it if missing; {@link OsLock#key()} is the
+     * identity of the very file its descriptors are on.
      *
      * @throws IOException naming the path, if it cannot be a lock file
      */
-    Handles open(Path path, ExecutorService io) throws IOException;
-
-    /** One lock file's descriptors: the channel (fcntl half), the flock half, and their file. */
-    record Handles(Object key, AsynchronousFileChannel channel, Flock flock) {
-        /** Closes both; the flock descriptor first (see {@link FileEntry} on the order). */
-        void close() {
-            flock.close();
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // the descriptor is gone either way
-            }
-        }
-    }
+    OsLock open(Path path, Env env) throws IOException;
 
     /** A step of {@link #standard}'s open where a test may act (rename the file, say). */
     interface Step {
@@ -41,63 +30,74 @@ interface FileOpener {
         void afterFirstOpen(Path path) throws IOException;
     }
 
-    /** The library's opener, with {@code binding} (or null) for the flock half. */
-    static FileOpener standard(Flock.Opener binding, Step step) {
-        return binding == null ? new ByPath(step) : new ByDescriptor(binding, step);
+    /** The library's opener: {@code sys} (or null for the JDK's channel), with {@code flock(2)} or not. */
+    static FileOpener standard(Sys sys, boolean flock, Step step) {
+        return sys == null ? new ByPath(step) : new ByDescriptor(sys, flock, step);
     }
 
     /**
-     * Linux with a native binding: the file is opened once by path (the flock descriptor), and its
-     * identity and the channel are both taken from that descriptor, through {@code /proc/self/fd}.
-     * A rename over the path at any moment cannot give the two descriptors different files, nor the
-     * entry a key that names another file than they do.
+     * Linux with a native binding: the file is opened once, by path, and its identity is taken
+     * from that descriptor (through {@code /proc/self/fd}): a rename over the path at any moment
+     * cannot give the entry a key that names another file than its descriptor is on.
      */
     final class ByDescriptor implements FileOpener {
-        private final Flock.Opener binding;
+        private static final int FLAGS = Sys.O_CREAT | Sys.O_NONBLOCK | Sys.O_CLOEXEC; // a FIFO fails at once
+        private final Sys sys;
+        private final boolean flock;
         private final Step step;
 
-        ByDescriptor(Flock.Opener binding, Step step) {
-            this.binding = binding;
+        ByDescriptor(Sys sys, boolean flock, Step step) {
+            this.sys = sys;
+            this.flock = flock;
             this.step = step;
         }
 
         @Override
-        public Handles open(Path path, ExecutorService io) throws IOException {
+        public OsLock open(Path path, Env env) throws IOException {
             Registry.statOrNull(path); // rejects a directory, FIFO or device before opening it
-            Flock flock;
-            try {
-                flock = binding.open(path);
-            } catch (IOException e) {
-                throw Registry.named(path, e);
+            // Read and write: a shared lock needs a readable descriptor. A file we may write but
+            // not read still takes exclusive locks.
+            int fd = sys.open(path, Sys.O_RDWR | FLAGS, Sys.MODE_0666);
+            if (fd == -Sys.EACCES) {
+                fd = sys.open(path, Sys.O_WRONLY | FLAGS, Sys.MODE_0666);
+            }
+            if (fd < 0) {
+                throw Registry.named(path, openFailure(path, -fd));
             }
             try {
                 step.afterFirstOpen(path);
-                Path self = Path.of("/proc/self/fd/" + flock.fd());
-                BasicFileAttributes attrs = Registry.stat(self, path);
-                AsynchronousFileChannel channel = AsynchronousFileChannel.open(self, Set.of(StandardOpenOption.WRITE), io);
-                if (Flocks.onNfs(self)) {
-                    flock = flock.identityOnly();
+                Path self = Path.of("/proc/self/fd/" + fd);
+                Object key = Registry.stat(self, path).fileKey();
+                if (Platform.onNfs(self)) {
+                    // NFS: the JDK's channel (classic locks, which NFS supports), no flock half.
+                    int rawFd = fd;
+                    AsynchronousFileChannel channel = AsynchronousFileChannel.open(self,
+                            Set.of(StandardOpenOption.WRITE), env.io);
+                    return new ChannelLock(channel, key, path, true, () -> sys.close(rawFd));
                 }
-                return new Handles(attrs.fileKey(), channel, flock);
+                return new OfdLock(sys, fd, key, path, flock, env);
             } catch (IOException e) {
-                flock.close(); // nothing can be held through it yet, and no entry of ours is on this file
+                sys.close(fd); // nothing can be held through it yet
                 throw Registry.named(path, e);
             } catch (RuntimeException e) {
-                flock.close();
+                sys.close(fd);
                 throw e;
             }
         }
     }
 
     /**
-     * No native binding (fcntl only, or Windows): the channel is opened by path, and its identity
-     * is a {@code stat} of the path before and after the open, which must agree; if another file
-     * was renamed over the path in between, the descriptor may be on either, so the open starts
-     * over. (A file created by this open has no "before": a rename in the microseconds after its
-     * creation goes unseen, which the identity check after every grant then catches.)
+     * No native binding (Linux without one, Windows): the JDK's channel, opened by path, and its
+     * identity is a {@code stat} of the path before and after the open, which must agree; if
+     * another file was renamed over the path in between, the descriptor may be on either, so the
+     * open starts over. (A file created by this open has no "before": a rename in the microseconds
+     * after its creation goes unseen, which the identity check after every grant then catches.)
      */
     final class ByPath implements FileOpener {
-        private static final Set<StandardOpenOption> OPTIONS = Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+        private static final Set<StandardOpenOption> OPTIONS = Set.of(StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+        private static final Set<StandardOpenOption> WRITE_ONLY = Set.of(StandardOpenOption.WRITE,
+                StandardOpenOption.CREATE);
         private final Step step;
 
         ByPath(Step step) {
@@ -105,12 +105,12 @@ interface FileOpener {
         }
 
         @Override
-        public Handles open(Path path, ExecutorService io) throws IOException {
+        public OsLock open(Path path, Env env) throws IOException {
             for (;;) {
                 BasicFileAttributes before = Registry.statOrNull(path);
                 AsynchronousFileChannel channel;
                 try {
-                    channel = AsynchronousFileChannel.open(path, OPTIONS, io);
+                    channel = openChannel(path, env);
                 } catch (IOException e) {
                     throw Registry.named(path, e);
                 }
@@ -119,7 +119,7 @@ interface FileOpener {
                     Object key = Registry.key(path, Registry.stat(path, path));
                     Object was = before == null ? key : Registry.key(path, before);
                     if (key.equals(was)) {
-                        return new Handles(key, channel, Flock.NONE);
+                        return new ChannelLock(channel, key, path, env.posixClose, null);
                     }
                 } catch (IOException | RuntimeException e) {
                     channel.close();
@@ -130,6 +130,34 @@ interface FileOpener {
                 // we hold, a double race the fallback accepts (the native binding has no such gap).
                 channel.close();
             }
+        }
+
+        private static AsynchronousFileChannel openChannel(Path path, Env env) throws IOException {
+            try {
+                return AsynchronousFileChannel.open(path, OPTIONS, env.io);
+            } catch (AccessDeniedException writeOnly) {
+                return AsynchronousFileChannel.open(path, WRITE_ONLY, env.io);
+            }
+        }
+    }
+
+    /** A failed {@code open}, as the JDK would have reported it (so that messages agree). */
+    static IOException openFailure(Path path, int errno) {
+        String file = path.toString();
+        switch (errno) {
+            case Sys.ENOENT: // the directory is missing
+                return new NoSuchFileException(file);
+            case Sys.EPERM:
+            case Sys.EACCES:
+            case Sys.EROFS:
+                return new AccessDeniedException(file);
+            case Sys.EISDIR:
+                return new FileSystemException(file, null, "is a directory; a lock file must be a regular file");
+            case Sys.ENXIO: // a FIFO without a reader, or a socket
+                return new FileSystemException(file, null,
+                        "is not a regular file (a device, FIFO or socket); a lock file must be a regular file");
+            default:
+                return new FileSystemException(file, null, Sys.describe("open", errno));
         }
     }
 }

@@ -28,6 +28,11 @@ abstract class Grant extends PhantomReference<Lock> {
     /** The lock file's path, as its {@link LockFile} named it. */
     abstract Path path();
 
+    /** Whether it is held in shared mode. */
+    boolean shared() {
+        return false;
+    }
+
     /**
      * Releases the lock, once.
      *
@@ -52,12 +57,14 @@ abstract class Grant extends PhantomReference<Lock> {
     /** A grant of a lock file, held by its {@link FileEntry}. */
     static final class OfFile extends Grant {
         final FileEntry entry;
+        final boolean shared;
         private final Path path;
 
-        OfFile(Lock lock, FileEntry entry, Path path) {
+        OfFile(Lock lock, FileEntry entry, Path path, boolean shared) {
             super(lock, entry.env.leaks);
             this.entry = entry;
             this.path = path;
+            this.shared = shared;
         }
 
         @Override
@@ -68,6 +75,11 @@ abstract class Grant extends PhantomReference<Lock> {
         @Override
         Path path() {
             return path;
+        }
+
+        @Override
+        boolean shared() {
+            return shared;
         }
 
         @Override

@@ -30,8 +30,8 @@ import java.nio.file.Path;
 public final class Lock implements AutoCloseable {
     private final Grant grant;
 
-    Lock(FileEntry entry, Path path) {
-        this.grant = new Grant.OfFile(this, entry, path);
+    Lock(FileEntry entry, Path path, boolean shared) {
+        this.grant = new Grant.OfFile(this, entry, path, shared);
     }
 
     private Lock(String name, Runnable release, Leaks leaks) {
@@ -120,9 +120,9 @@ public final class Lock implements AutoCloseable {
         }
     }
 
-    /** Returns {@code Lock[<name>, held]} or {@code Lock[<name>, released]}. */
+    /** Returns {@code Lock[<name>, held]} or {@code Lock[<name>, released]}, with {@code , shared}. */
     @Override
     public String toString() {
-        return "Lock[" + grant.name() + (grant.released ? ", released]" : ", held]");
+        return "Lock[" + grant.name() + (grant.released ? ", released" : ", held") + (grant.shared() ? ", shared]" : "]");
     }
 }

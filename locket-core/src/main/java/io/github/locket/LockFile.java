@@ -6,8 +6,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A lock named by a file: one lock per file, in this JVM and across processes. Made by {@link
@@ -23,9 +21,18 @@ import java.util.concurrent.locks.LockSupport;
  *       handle is {@linkplain Lock#close() closed}, by any thread. Closing twice is harmless.
  *   <li>Not reentrant: acquiring a lock this thread already holds waits, or times out, like any
  *       other acquisition.
- *   <li>Waiters in this JVM are served first come, first served. After this JVM has passed the
- *       lock directly between its own waiters for a short while (64 hand-offs or 10 ms), it gives
- *       the lock back to the operating system so that a waiting process gets its turn.
+ *   <li>Fairness in this JVM: a thread that releases the lock, or arrives for it, may take it
+ *       ahead of threads parked in {@link #acquire()} (so that a busy lock does not cost a context
+ *       switch per hand-off), but a waiter that has waited more than 1 ms and lost to such a
+ *       thread is then served first: the lock passes strictly first come, first served until a
+ *       waiter is served that waited less than that. Asynchronous waiters ({@link #acquireAsync()})
+ *       are handed the lock in arrival order. After this JVM has kept the lock for its own
+ *       threads for a short while (64 grants or 10 ms), it gives the lock back to the operating
+ *       system so that a waiting process gets its turn.
+ *   <li>Shared mode ({@link #shared()}): any number of shared holders, across threads and
+ *       processes, hold the lock together and exclude every exclusive holder. In this JVM a
+ *       shared acquisition queues behind a waiting exclusive one, so readers cannot starve a
+ *       writer; see {@link #shared()} for other processes.
  *   <li>When the holding process dies, the operating system frees the lock.
  *   <li>The lock file is created (empty) when missing and never deleted. Lock byte range [0,1):
  *       on Windows this is what Python's locket and filelock lock too.
@@ -55,9 +62,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Caveats</h2>
  *
- * On Linux the lock is a POSIX record lock ({@code fcntl}), which the kernel drops when the holding
- * process closes <em>any</em> descriptor of the file. Do not open the lock file in any other way in
- * a JVM that holds it; store data elsewhere. Behaviour after {@code fork} is undefined.
+ * On Linux with a native binding (see {@link Locket#protocols()}) the lock's {@code fcntl} half is
+ * an open-file-description lock on Locket's own descriptor: reading or writing the lock file in
+ * the holding JVM is harmless. Without one, it is a classic POSIX record lock, which the kernel
+ * drops when the holding process closes <em>any</em> descriptor of the file: then do not open the
+ * lock file in any other way in a JVM that holds it. Behaviour after {@code fork} is undefined.
  *
  * <h2>Thread safety</h2>
  *
@@ -69,6 +78,7 @@ public final class LockFile implements NamedLock {
     private final Duration timeout; // null: wait forever
     private final long timeoutNanos; // -1: forever, 0: one attempt
     private final Resolved resolved; // shared with the copies made by withTimeout
+    private final boolean shared;
     final Env env;
 
     /**
@@ -86,14 +96,15 @@ public final class LockFile implements NamedLock {
     }
 
     LockFile(Path path, Duration timeout, Env env) {
-        this(path, timeout, new Resolved(), env);
+        this(path, timeout, new Resolved(), false, env);
     }
 
-    private LockFile(Path path, Duration timeout, Resolved resolved, Env env) {
+    private LockFile(Path path, Duration timeout, Resolved resolved, boolean shared, Env env) {
         this.path = path;
         this.timeout = timeout;
         this.timeoutNanos = Durations.toNanos(timeout);
         this.resolved = resolved;
+        this.shared = shared;
         this.env = env;
     }
 
@@ -112,7 +123,7 @@ public final class LockFile implements NamedLock {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout < 0: " + timeout + " (for lock file " + path + ")");
         }
-        return new LockFile(path, timeout, resolved, env);
+        return new LockFile(path, timeout, resolved, shared, env);
     }
 
     /**
@@ -123,7 +134,53 @@ public final class LockFile implements NamedLock {
      */
     @Override
     public LockFile withoutTimeout() {
-        return timeout == null ? this : new LockFile(path, null, resolved, env);
+        return timeout == null ? this : new LockFile(path, null, resolved, shared, env);
+    }
+
+    /**
+     * Returns the same lock in shared mode: its acquisitions take a shared (read) lock, which any
+     * number of holders, in this JVM and in other processes, hold together, and which excludes
+     * every exclusive holder. Shares what this one learnt about the file, like {@link
+     * #withTimeout(Duration)}.
+     *
+     * <p>Readers and writers: in this JVM, a shared acquisition queues behind a waiting exclusive
+     * one, so a stream of readers here cannot starve a writer. Across processes the kernel keeps
+     * no queue: it grants a shared lock while a writer waits. This JVM admits new shared holders
+     * only within the budget that bounds all its in-JVM grants (64 grants or 10 ms), then gives
+     * the lock back once its holders are done, so a writer elsewhere gets its chance; but readers
+     * of several processes that overlap without pause can keep a writer out.
+     *
+     * <p>On Linux both halves are taken in shared mode ({@code F_RDLCK} and {@code LOCK_SH}), so
+     * {@code flock -s}, Python's {@code fcntl.flock(fd, LOCK_SH)} and Java's {@code
+     * FileChannel.lock(0, 1, true)} hold it together with Locket's shared holders; on Windows
+     * {@code LockFileEx} without {@code LOCKFILE_EXCLUSIVE_LOCK}. A shared lock needs a lock file
+     * this user may read.
+     *
+     * <p>There is no upgrade from shared to exclusive: two shared holders that both tried would
+     * wait for each other forever. Release the shared lock, then acquire the exclusive one.
+     *
+     * @return a shared {@code LockFile} for the same path, with the same timeout
+     */
+    public LockFile shared() {
+        return shared ? this : new LockFile(path, timeout, resolved, true, env);
+    }
+
+    /**
+     * Returns the same lock in exclusive mode (the default): one holder at a time.
+     *
+     * @return an exclusive {@code LockFile} for the same path, with the same timeout
+     */
+    public LockFile exclusive() {
+        return shared ? new LockFile(path, timeout, resolved, false, env) : this;
+    }
+
+    /**
+     * Tells whether acquisitions take the lock in shared mode ({@link #shared()}).
+     *
+     * @return true if shared, false if exclusive
+     */
+    public boolean isShared() {
+        return shared;
     }
 
     /**
@@ -158,9 +215,11 @@ public final class LockFile implements NamedLock {
     /**
      * Acquires the lock, waiting until it is free or the timeout expires.
      *
-     * <p>An interrupt, before or during the wait, ends it with {@link InterruptedException} and
-     * leaves nothing held, even if the lock was granted in the same instant (on platform and
-     * virtual threads alike).
+     * <p>When another process holds the lock, this thread itself waits for it in the kernel (on
+     * Linux with a native binding), so that the kernel wakes the very thread that wants it. An
+     * interrupt, before or during the wait, ends it with {@link InterruptedException} and leaves
+     * nothing held, even if the lock was granted in the same instant (on platform and virtual
+     * threads alike); so does the timeout, with {@link LockTimeoutException}.
      *
      * @return the held lock; close it to release
      * @throws LockTimeoutException if the timeout expired first
@@ -179,48 +238,9 @@ public final class LockFile implements NamedLock {
         } else if (timeoutNanos == 0) {
             throw timeoutException();
         }
-        Acquisition a = new Acquisition(this, false);
-        a.blocked = Thread.currentThread(); // unparked when the result completes
-        CompletableFuture<Lock> result = a.start(0); // timed right here, by this thread
-        // Our own wait, not CompletableFuture.get: get can return a result that arrived with an
-        // interrupt and swallow the interrupt (platform threads) or leave it pending (virtual).
-        boolean interrupted = false;
-        while (!result.isDone()) {
-            if (Thread.interrupted()) {
-                if (result.cancel(false)) {
-                    throw new InterruptedException("interrupted while acquiring " + path);
-                }
-                interrupted = true; // granted or failed in the same instant
-                break;
-            }
-            if (timeoutNanos < 0) {
-                LockSupport.park(a);
-            } else {
-                long remaining = timeoutNanos - (System.nanoTime() - start);
-                if (remaining <= 0) {
-                    LockTimeoutException timedOut = timeoutException();
-                    if (result.completeExceptionally(timedOut)) {
-                        throw timedOut;
-                    }
-                    break; // granted (or failed) in the same instant: honour it
-                }
-                LockSupport.parkNanos(a, remaining);
-            }
-        }
-        interrupted |= Thread.interrupted();
-        try {
-            lock = result.join();
-        } catch (CompletionException e) {
-            if (interrupted) {
-                Thread.currentThread().interrupt(); // the failure is the answer; keep the interrupt
-            }
-            throw rethrow(e.getCause());
-        }
-        if (interrupted) {
-            lock.close(); // the interrupt wins, as promised
-            throw new InterruptedException("interrupted while acquiring " + path);
-        }
-        return lock;
+        Acquisition a = new Acquisition(this, false, Thread.currentThread());
+        a.start(0); // timed right here, by this thread
+        return a.await(timeoutNanos, start);
     }
 
     /**
@@ -245,14 +265,15 @@ public final class LockFile implements NamedLock {
      */
     @Override
     public CompletableFuture<Lock> acquireAsync() {
-        return new Acquisition(this, timeoutNanos == 0).start(timeoutNanos);
+        return new Acquisition(this, timeoutNanos == 0, null).start(timeoutNanos);
     }
 
     /**
      * Makes one non-blocking attempt, whatever the timeout. Fails (returns empty) if the lock is
-     * held by anyone, including this thread, or if waiters in this JVM are queued for it. Like any
-     * single attempt it can lose to concurrent activity: a lock being handed to a waiter that just
-     * gave up is busy until that hand-over releases it, a moment later.
+     * held by anyone, including this thread, or is being handed to a waiter in this JVM; it may
+     * succeed ahead of parked waiters when the lock is free (see the fairness rule above). Like
+     * any single attempt it can lose to concurrent activity: a lock being handed to a waiter that
+     * just gave up is busy until that hand-over releases it, a moment later.
      *
      * <p>If this JVM's descriptor of the file is being closed (an abandoned acquisition's
      * operating-system wait is being stopped), the attempt waits for that close first; this can
@@ -270,7 +291,7 @@ public final class LockFile implements NamedLock {
     private Lock attempt() throws IOException {
         for (;;) {
             FileEntry e = entry();
-            Attempt a = e.acquire(path, null);
+            Attempt a = e.acquire(path, null, shared);
             if (a instanceof Attempt.Granted g) {
                 if (verify(g.lock(), true)) {
                     return g.lock();
@@ -330,24 +351,14 @@ public final class LockFile implements NamedLock {
         return e;
     }
 
-    private static IOException rethrow(Throwable cause) {
-        if (cause instanceof IOException) {
-            return (IOException) cause;
-        } else if (cause instanceof RuntimeException) {
-            throw (RuntimeException) cause;
-        } else if (cause instanceof Error) {
-            throw (Error) cause;
-        }
-        return new IOException(cause);
-    }
-
     LockTimeoutException timeoutException() {
         return new LockTimeoutException(path, timeout);
     }
 
-    /** Returns {@code LockFile[<path>, timeout=<timeout or none>]}. */
+    /** Returns {@code LockFile[<path>, timeout=<timeout or none>]}, with {@code , shared} if shared. */
     @Override
     public String toString() {
-        return "LockFile[" + path + ", timeout=" + (timeout == null ? "none" : Durations.format(timeout)) + "]";
+        return "LockFile[" + path + (shared ? ", shared" : "") + ", timeout="
+                + (timeout == null ? "none" : Durations.format(timeout)) + "]";
     }
 }

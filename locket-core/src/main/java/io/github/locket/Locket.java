@@ -59,6 +59,6 @@ public final class Locket {
      * @return an unmodifiable set, the same for the life of the JVM
      */
     public static Set<LockProtocol> protocols() {
-        return Flocks.protocols();
+        return Platform.protocols();
     }
 }

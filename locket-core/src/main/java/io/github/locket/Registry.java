@@ -53,18 +53,18 @@ final class Registry {
                 return e;
             }
         }
-        FileOpener.Handles h;
+        OsLock os;
         try {
-            h = env.opener.open(path, env.io);
+            os = env.opener.open(path, env);
         } catch (IOException e) {
             if (!isTooManyOpenFiles(e)) {
                 throw e;
             }
             sweep(true); // out of descriptors: give back every idle one, then try once more
-            h = env.opener.open(path, env.io);
+            os = env.opener.open(path, env);
         }
-        FileEntry fresh = new FileEntry(env, h, path);
-        FileEntry e = map.putIfAbsent(h.key(), fresh);
+        FileEntry fresh = new FileEntry(env, os, path);
+        FileEntry e = map.putIfAbsent(os.key(), fresh);
         if (e == null) {
             if (map.size() >= sweepAt && sweeping.compareAndSet(false, true)) {
                 try {
@@ -75,7 +75,7 @@ final class Registry {
             }
             return fresh;
         }
-        e.adopt(h); // lost the race to another first open of this file (or found its tombstone)
+        e.adopt(os); // lost the race to another first open of this file (or found its tombstone)
         return e;
     }
 

@@ -58,7 +58,7 @@ final class InteropTest {
 
     @BeforeAll
     static void flockIsInEffect() {
-        assertThat(Locket.protocols()).as("JNA or FFM binding (" + Flocks.binding() + ")")
+        assertThat(Locket.protocols()).as("JNA or FFM binding (" + Platform.binding() + ")")
                 .containsExactlyInAnyOrder(LockProtocol.FCNTL, LockProtocol.FLOCK);
     }
 
@@ -67,7 +67,7 @@ final class InteropTest {
     void theExpectedBindingIsInEffect() {
         String expected = System.getProperty("locket.expect.binding");
         assumeTrue(expected != null, "locket.expect.binding is set by the Maven build only");
-        assertThat(Flocks.binding()).as("binding on Java " + Runtime.version()).isEqualTo(expected);
+        assertThat(Platform.binding()).as("binding on Java " + Runtime.version()).isEqualTo(expected);
     }
 
     private static void requirePythonLocket() throws Exception {

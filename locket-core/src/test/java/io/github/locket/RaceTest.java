@@ -63,12 +63,12 @@ final class RaceTest {
                 Files.move(other, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
         };
-        for (Flock.Opener binding : bindings()) {
+        for (Sys binding : bindings()) {
             renamed.set(false);
             if (Files.notExists(other)) {
                 Files.createFile(other);
             }
-            Env env = Env.with(FileOpener.standard(binding, renameOnce));
+            Env env = Env.with(FileOpener.standard(binding, Platform.flock(), renameOnce));
             try (Lock lock = lockFile(path, env).acquire()) {
                 assertThat(renamed).isTrue();
                 assertThat(lock.fileGrant().entry.key).as("the entry names the file the path names")
@@ -80,11 +80,11 @@ final class RaceTest {
     }
 
     /** The native binding when there is one, and the by-path fallback always. */
-    private static List<Flock.Opener> bindings() {
-        List<Flock.Opener> all = new ArrayList<>();
+    private static List<Sys> bindings() {
+        List<Sys> all = new ArrayList<>();
         all.add(null);
-        if (Flocks.opener() != null) {
-            all.add(Flocks.opener());
+        if (Platform.sys() != null) {
+            all.add(Platform.sys());
         }
         return all;
     }
@@ -99,12 +99,11 @@ final class RaceTest {
         AtomicReference<LockFile> racer = new AtomicReference<>();
         CompletableFuture<Optional<Lock>> raced = new CompletableFuture<>();
         AtomicInteger failures = new AtomicInteger();
-        FileOpener standard = FileOpener.standard(Flocks.opener(), FileOpener.Step.NONE);
-        FileOpener failingOnce = (p, io) -> {
-            FileOpener.Handles h = standard.open(p, io);
-            return new FileOpener.Handles(h.key(), h.channel(), new DelegatingFlock(h.flock()) {
+        FileOpener standard = Env.standardOpener(FileOpener.Step.NONE);
+        FileOpener failingOnce = (p, env) -> {
+            return new DelegatingOsLock(standard.open(p, env)) {
                 @Override
-                public void unlock() throws IOException {
+                void unlock() throws IOException {
                     super.unlock();
                     if (failures.getAndIncrement() == 0) {
                         // The racer runs now, while the failing release is under way.
@@ -115,10 +114,10 @@ final class RaceTest {
                                 raced.completeExceptionally(e);
                             }
                         }).start();
-                        throw new IOException("injected flock(LOCK_UN) failure");
+                        throw new IOException("injected unlock failure");
                     }
                 }
-            });
+            };
         };
         Env env = Env.with(failingOnce);
         LockFile lockFile = lockFile(path, env);
@@ -204,8 +203,8 @@ final class RaceTest {
         Path slow = dir.resolve("slow.lock");
         CountDownLatch inOpen = new CountDownLatch(1);
         CountDownLatch proceed = new CountDownLatch(1);
-        FileOpener standard = FileOpener.standard(Flocks.opener(), FileOpener.Step.NONE);
-        Env env = Env.with((p, io) -> {
+        FileOpener standard = Env.standardOpener(FileOpener.Step.NONE);
+        Env env = Env.with((p, environment) -> {
             if (p.equals(slow)) {
                 inOpen.countDown();
                 try {
@@ -214,7 +213,7 @@ final class RaceTest {
                     throw new IOException(e);
                 }
             }
-            return standard.open(p, io);
+            return standard.open(p, environment);
         });
         CompletableFuture<Lock> stalled = CompletableFuture.supplyAsync(() -> {
             try {
@@ -367,12 +366,12 @@ final class RaceTest {
     void runningOutOfDescriptorsEvictsIdleEntriesAndRetries() throws Exception {
         int limit = 8;
         AtomicInteger open = new AtomicInteger();
-        FileOpener standard = FileOpener.standard(Flocks.opener(), FileOpener.Step.NONE);
-        Env env = Env.with((p, io) -> {
+        FileOpener standard = Env.standardOpener(FileOpener.Step.NONE);
+        Env env = Env.with((p, environment) -> {
             if (open.get() >= limit) {
                 throw new FileSystemException(p.toString(), null, "Too many open files");
             }
-            return counted(standard.open(p, io), open);
+            return counted(standard.open(p, environment), open);
         });
         for (int i = 0; i < limit; i++) {
             lockFile(dir.resolve(i + ".lock"), env).acquire().close();
@@ -394,9 +393,9 @@ final class RaceTest {
     void theDescriptorsOfALosingFirstOpenAreClosedOnceTheFileIsIdle() throws Exception {
         AtomicInteger open = new AtomicInteger();
         CountDownLatch bothOpened = new CountDownLatch(2);
-        FileOpener standard = FileOpener.standard(Flocks.opener(), FileOpener.Step.NONE);
-        Env env = Env.with((p, io) -> {
-            FileOpener.Handles h = counted(standard.open(p, io), open);
+        FileOpener standard = Env.standardOpener(FileOpener.Step.NONE);
+        Env env = Env.with((p, environment) -> {
+            OsLock h = counted(standard.open(p, environment), open);
             bothOpened.countDown();
             try {
                 bothOpened.await(10, TimeUnit.SECONDS); // neither registers before both have opened
@@ -419,48 +418,19 @@ final class RaceTest {
         for (CompletableFuture<Void> racer : racers) {
             racer.get(10, TimeUnit.SECONDS);
         }
-        assertThat(open).as("descriptor pairs open").hasValue(1);
+        assertThat(open).as("descriptors open").hasValue(1);
         assertThat(env.registry.size()).isEqualTo(1);
     }
 
     /** {@code h}, counted in {@code open} until closed. */
-    private static FileOpener.Handles counted(FileOpener.Handles h, AtomicInteger open) {
+    private static OsLock counted(OsLock h, AtomicInteger open) {
         open.incrementAndGet();
-        return new FileOpener.Handles(h.key(), h.channel(), new DelegatingFlock(h.flock()) {
+        return new DelegatingOsLock(h) {
             @Override
-            public void close() {
+            void close() {
                 super.close();
                 open.decrementAndGet();
             }
-        });
-    }
-
-    /** A flock half that does what another does; tests override the call they fail. */
-    private static class DelegatingFlock implements Flock {
-        private final Flock delegate;
-
-        DelegatingFlock(Flock delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public boolean tryLock() throws IOException {
-            return delegate.tryLock();
-        }
-
-        @Override
-        public void unlock() throws IOException {
-            delegate.unlock();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
-
-        @Override
-        public int fd() {
-            return delegate.fd();
-        }
+        };
     }
 }
