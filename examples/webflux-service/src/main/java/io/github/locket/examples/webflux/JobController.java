@@ -1,8 +1,7 @@
 package io.github.locket.examples.webflux;
 
-import io.github.locket.LockFile;
 import io.github.locket.LockTimeoutException;
-import io.github.locket.Locket;
+import io.github.locket.NamedLock;
 import io.github.locket.reactor.ReactiveLocket;
 import java.time.Duration;
 import java.util.regex.Pattern;
@@ -17,9 +16,11 @@ import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code POST /jobs/{name}?wait=true|false&workMillis=N}: runs job {@code name} while holding the
- * lock file {@code NAME.lock} in the job directory, so that the job never runs twice at once
- * &mdash; not in this service, not in another instance of it, not in a {@code locket} command.
+ * {@code POST /jobs/{name}?wait=true|false&workMillis=N}: runs job {@code name} while holding its
+ * lock, so that the job never runs twice at once &mdash; not in this service, not in another
+ * instance of it, not in a {@code locket} command. The lock is the lock file {@code NAME.lock} in
+ * the job directory, or, with the Spring profile {@code postgres}, a PostgreSQL advisory lock
+ * ({@link JobLocks}); this code is the same for both.
  *
  * <ul>
  *   <li>200 with the {@link Jobs.JobResult} when the job ran.
@@ -38,10 +39,12 @@ public class JobController {
     private static final Duration MAX_WORK = Duration.ofMinutes(1);
 
     private final Jobs jobs;
+    private final JobLocks locks;
     private final JobsProperties properties;
 
-    public JobController(Jobs jobs, JobsProperties properties) {
+    public JobController(Jobs jobs, JobLocks locks, JobsProperties properties) {
         this.jobs = jobs;
+        this.locks = locks;
         this.properties = properties;
     }
 
@@ -59,8 +62,8 @@ public class JobController {
                     "workMillis is between 0 and " + MAX_WORK.toMillis(), name));
         }
         // Duration.ZERO: one attempt, which fails at once with LockTimeoutException if busy.
-        LockFile lockFile = Locket.lockFile(jobs.lockFile(name), wait ? properties.timeout() : Duration.ZERO);
-        return ReactiveLocket.withLock(lockFile, lock -> jobs.run(name, Duration.ofMillis(workMillis)))
+        NamedLock jobLock = locks.lock(name, wait ? properties.timeout() : Duration.ZERO);
+        return ReactiveLocket.withLock(jobLock, lock -> jobs.run(name, Duration.ofMillis(workMillis)))
                 .<ResponseEntity<?>>map(ResponseEntity::ok)
                 .onErrorResume(LockTimeoutException.class, e -> Mono.just(wait
                         ? problem(HttpStatus.SERVICE_UNAVAILABLE, "Job busy",
