@@ -276,9 +276,9 @@ final class ReactiveLocketTest {
 
     @Test
     void nullArgumentsAreRejectedNamingTheParameter() {
-        assertThatThrownBy(() -> ReactiveLocket.acquire(null)).hasMessage("lockFile");
+        assertThatThrownBy(() -> ReactiveLocket.acquire(null)).hasMessage("lock");
         assertThatThrownBy(() -> ReactiveLocket.withLock(Locket.lockFile(path()), null)).hasMessage("body");
-        assertThatThrownBy(() -> ReactiveLocket.withLockMany(null, lock -> Flux.empty())).hasMessage("lockFile");
+        assertThatThrownBy(() -> ReactiveLocket.withLockMany(null, lock -> Flux.empty())).hasMessage("lock");
     }
 
     @Test
