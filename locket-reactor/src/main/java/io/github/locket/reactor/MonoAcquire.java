@@ -95,6 +95,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
         private volatile int state;
         private volatile CompletableFuture<Lock> future;
         private volatile Disposable timeoutTask;
+        private volatile LockTimeoutException timedOut; // what timeout() completed the future with
         private Lock lock; // published by the CAS that sets GRANTED
 
         AcquireSubscription(CoreSubscriber<? super Lock> actual, MonoAcquire parent) {
@@ -223,8 +224,13 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                     return; // the grant won, or nobody is listening
                 }
                 if (STATE.compareAndSet(this, s, s | TERMINATED)) {
-                    future.cancel(false); // a grant racing in now finds TERMINATED and is released
-                    actual.onError(parent.timeoutException());
+                    // Completing the future from outside abandons the wait as cancel does, and tells
+                    // a NamedLock that watches its futures (LocketMetrics) that this was a timeout.
+                    // A grant racing in now finds TERMINATED and is released.
+                    LockTimeoutException timeout = parent.timeoutException();
+                    timedOut = timeout;
+                    future.completeExceptionally(timeout);
+                    actual.onError(timeout);
                     return;
                 }
             }
@@ -234,7 +240,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
             for (;;) {
                 int s = state;
                 if ((s & (CANCELLED | TERMINATED)) != 0) {
-                    if (!(failure instanceof CancellationException)) {
+                    if (!(failure instanceof CancellationException) && failure != timedOut) {
                         Operators.onErrorDropped(failure, actual.currentContext());
                     }
                     return;

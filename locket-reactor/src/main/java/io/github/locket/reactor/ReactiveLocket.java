@@ -58,7 +58,9 @@ public final class ReactiveLocket {
      *   <tr><th>What happens</th><th>The Mono</th><th>The lock</th></tr>
      *   <tr><td>granted</td><td>emits the {@code Lock}, completes</td><td>held by the subscriber</td></tr>
      *   <tr><td>the lock's timeout expires first</td>
-     *       <td>fails with {@link LockTimeoutException}</td><td>not held; a grant racing in is released</td></tr>
+     *       <td>fails with {@link LockTimeoutException}</td><td>not held; a grant racing in is released.
+     *       The lock's {@code acquireAsync()} future is completed with the same exception, which
+     *       abandons its wait (a {@code NamedLock} that watches its futures sees a timeout)</td></tr>
      *   <tr><td>{@code Duration.ZERO} timeout and busy</td><td>fails with {@link LockTimeoutException}</td>
      *       <td>not held</td></tr>
      *   <tr><td>cancelled before the grant (dispose, {@code timeout()}, {@code take}, ...)</td>

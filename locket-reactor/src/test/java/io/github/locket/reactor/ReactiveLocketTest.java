@@ -8,6 +8,7 @@ import io.github.locket.Lock;
 import io.github.locket.LockFile;
 import io.github.locket.LockTimeoutException;
 import io.github.locket.Locket;
+import io.github.locket.NamedLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystemException;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -83,6 +85,72 @@ final class ReactiveLocketTest {
                 .verify(Duration.ofSeconds(10));
         held.close();
         assertThat(free()).as("the timed-out waiter left the queue").isTrue();
+    }
+
+    @Test
+    void theLockFilesTimeoutCompletesTheAcquisitionsFutureWithTheTimeout() throws Exception {
+        // So that a NamedLock which watches its futures (locket-micrometer) sees a timeout, not a cancel.
+        List<CompletableFuture<Lock>> futures = new ArrayList<>();
+        NamedLock watched = new Watched(Locket.lockFile(path(), Duration.ofSeconds(10)), futures);
+        try (Lock held = Locket.lockFile(path()).acquire()) {
+            StepVerifier.withVirtualTime(() -> ReactiveLocket.acquire(watched))
+                    .expectSubscription()
+                    .thenAwait(Duration.ofSeconds(10))
+                    .expectError(LockTimeoutException.class)
+                    .verify(Duration.ofSeconds(10));
+        }
+        assertThat(futures).singleElement().satisfies(f -> assertThat(f)
+                .isCompletedExceptionally().isNotCancelled()
+                .failsWithin(Duration.ZERO).withThrowableThat().havingCause().isInstanceOf(LockTimeoutException.class));
+        assertThat(free()).as("the timed-out waiter left the queue").isTrue();
+    }
+
+    /** A NamedLock that keeps the futures of its acquisitions. */
+    private static final class Watched implements NamedLock {
+        private final NamedLock lock;
+        private final List<CompletableFuture<Lock>> futures;
+
+        Watched(NamedLock lock, List<CompletableFuture<Lock>> futures) {
+            this.lock = lock;
+            this.futures = futures;
+        }
+
+        @Override
+        public String name() {
+            return lock.name();
+        }
+
+        @Override
+        public Lock acquire() throws IOException, InterruptedException {
+            return lock.acquire();
+        }
+
+        @Override
+        public CompletableFuture<Lock> acquireAsync() {
+            CompletableFuture<Lock> f = lock.acquireAsync();
+            futures.add(f);
+            return f;
+        }
+
+        @Override
+        public Optional<Lock> tryAcquire() throws IOException {
+            return lock.tryAcquire();
+        }
+
+        @Override
+        public Optional<Duration> timeout() {
+            return lock.timeout();
+        }
+
+        @Override
+        public NamedLock withTimeout(Duration timeout) {
+            return new Watched(lock.withTimeout(timeout), futures);
+        }
+
+        @Override
+        public NamedLock withoutTimeout() {
+            return new Watched(lock.withoutTimeout(), futures);
+        }
     }
 
     @Test
@@ -276,9 +344,9 @@ final class ReactiveLocketTest {
 
     @Test
     void nullArgumentsAreRejectedNamingTheParameter() {
-        assertThatThrownBy(() -> ReactiveLocket.acquire(null)).hasMessage("lockFile");
+        assertThatThrownBy(() -> ReactiveLocket.acquire(null)).hasMessage("lock");
         assertThatThrownBy(() -> ReactiveLocket.withLock(Locket.lockFile(path()), null)).hasMessage("body");
-        assertThatThrownBy(() -> ReactiveLocket.withLockMany(null, lock -> Flux.empty())).hasMessage("lockFile");
+        assertThatThrownBy(() -> ReactiveLocket.withLockMany(null, lock -> Flux.empty())).hasMessage("lock");
     }
 
     @Test

@@ -160,6 +160,55 @@ final class JobControllerTest {
         assertThat(Files.readAllLines(dir.resolve("long.log"))).hasSize(1); // the cancelled run wrote nothing
     }
 
+    // ---- every error is an RFC 9457 problem ----
+
+    private static WebTestClient.BodyContentSpec isProblem(WebTestClient.ResponseSpec response, HttpStatus status) {
+        return response.expectStatus().isEqualTo(status)
+                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status").isEqualTo(status.value())
+                .jsonPath("$.title").isNotEmpty()
+                .jsonPath("$.instance").isNotEmpty();
+    }
+
+    @Test
+    void aMethodOtherThanPostIsA405ProblemThatSaysWhichMethodsAreAllowed() {
+        WebTestClient.ResponseSpec get = client.get().uri("/jobs/nightly").exchange();
+        get.expectHeader().valueEquals("Allow", "POST");
+        isProblem(get, HttpStatus.METHOD_NOT_ALLOWED);
+        isProblem(client.delete().uri("/jobs/nightly").exchange(), HttpStatus.METHOD_NOT_ALLOWED);
+    }
+
+    @Test
+    void anUnknownPathIsA404Problem() {
+        isProblem(client.post().uri("/nope").exchange(), HttpStatus.NOT_FOUND);
+        isProblem(client.get().uri("/").exchange(), HttpStatus.NOT_FOUND);
+    }
+
+    @Test
+    void aParameterOfTheWrongTypeIsA400Problem() {
+        isProblem(post("typed", "?wait=maybe"), HttpStatus.BAD_REQUEST);
+        isProblem(post("typed", "?workMillis=soon"), HttpStatus.BAD_REQUEST);
+        isProblem(post("typed", "?workMillis=-1"), HttpStatus.BAD_REQUEST);
+    }
+
+    @Test
+    void busyAndBadNameAnswersAreProblemsToo() throws Exception {
+        isProblem(post("a.b", ""), HttpStatus.BAD_REQUEST);
+        try (Children other = holding(dir.resolve("problem.lock"))) {
+            isProblem(post("problem", "?wait=false"), HttpStatus.CONFLICT);
+            release(other);
+        }
+    }
+
+    @Test
+    void aJobThatFailsIsA500ProblemThatDoesNotLeakTheCause() throws IOException {
+        Files.createDirectories(dir.resolve("broken.log")); // the job cannot append to a directory
+        isProblem(post("broken", ""), HttpStatus.INTERNAL_SERVER_ERROR)
+                .jsonPath("$.detail").value(d -> assertThat((String) d).doesNotContain("broken.log"));
+        assertThat(isFreeSeenFromThisJvm(dir.resolve("broken.lock"))).as("released after the failure").isTrue();
+    }
+
     // ---- BlockHound is really watching ----
     // (Blocking code sits in map, not fromCallable: reactor-core 3.8's MonoCallable lets an Error such as
     // BlockingOperationError escape on some paths instead of signalling it, and the test would hang.)
