@@ -167,7 +167,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             } else {
                 long remaining = timeoutNanos - (System.nanoTime() - start);
                 if (remaining <= 0) {
-                    LockTimeoutException timedOut = lockFile.timeoutException();
+                    LockTimeoutException timedOut = lockFile.timeoutException().withHoldersNow();
                     if (result.completeExceptionally(timedOut)) {
                         throw timedOut;
                     }
@@ -253,7 +253,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
     /** The timer fired: fail on an I/O thread, so that user callbacks never stall the timer. */
     private void expire() {
         try {
-            lockFile.env.io.execute(() -> result.completeExceptionally(lockFile.timeoutException()));
+            lockFile.env.io.execute(() -> result.completeExceptionally(lockFile.timeoutException().withHoldersNow()));
         } catch (RejectedExecutionException e) {
             result.completeExceptionally(lockFile.timeoutException());
         }

@@ -3,6 +3,7 @@ package io.github.locket;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -236,7 +237,7 @@ public final class LockFile implements NamedLock {
         if (lock != null) {
             return lock;
         } else if (timeoutNanos == 0) {
-            throw timeoutException();
+            throw timeoutException().withHoldersNow();
         }
         Acquisition a = new Acquisition(this, false, Thread.currentThread());
         a.start(0); // timed right here, by this thread
@@ -285,6 +286,47 @@ public final class LockFile implements NamedLock {
     @Override
     public Optional<Lock> tryAcquire() throws IOException {
         return Optional.ofNullable(attempt());
+    }
+
+    /**
+     * Returns the processes that hold this lock now, as the operating system reports them,
+     * without taking it: for each, its process id, whether shared, through which protocols, and
+     * its command line where readable. This JVM appears as any other process. On Linux from {@code
+     * /proc/locks} (with {@code /proc/PID/fdinfo} for open-file-description locks); empty on
+     * platforms that cannot tell (Windows), and if the file does not exist.
+     *
+     * <p>Reads files under {@code /proc}: do not call it on a non-blocking thread. A snapshot: any
+     * holder may have let go by the time you read it.
+     *
+     * @return the holders, possibly empty
+     * @throws IOException if the lock file cannot be examined; the message names the path
+     */
+    public List<LockHolder> holders() throws IOException {
+        return named(() -> Holders.of(path, false));
+    }
+
+    /**
+     * Returns the processes whose threads wait for this lock in the kernel now, like {@link
+     * #holders()}. A Locket process shows its one thread that waits for the operating system (its
+     * other waiters queue in its JVM); an open-file-description lock's waiter shows pid -1.
+     *
+     * @return the waiters, possibly empty
+     * @throws IOException if the lock file cannot be examined; the message names the path
+     */
+    public List<LockHolder> waiters() throws IOException {
+        return named(() -> Holders.of(path, true));
+    }
+
+    private interface Lookup {
+        List<LockHolder> get() throws IOException;
+    }
+
+    private List<LockHolder> named(Lookup lookup) throws IOException {
+        try {
+            return lookup.get();
+        } catch (IOException e) {
+            throw Registry.named(path, e);
+        }
     }
 
     /** One attempt on the caller's thread: the held lock, or null if busy. */

@@ -3,10 +3,18 @@ package io.github.locket;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The lock was not granted within the {@link LockFile}'s timeout. Nothing is held when this is
  * thrown.
+ *
+ * <p>For a lock file, the message names the processes that held the lock ({@link #holders()}):
+ * {@code "lock on /var/lock/nightly.lock not acquired within 30s; held by pid 4242 (python3
+ * nightly.py), exclusive, [FLOCK]"}. Locket looks them up when the timeout expires, on its own
+ * thread or the blocked caller's; for an exception made elsewhere (a Reactor timeout), when first
+ * asked, so that no non-blocking thread reads {@code /proc}.
  *
  * <p>An {@link IOException}, as {@link java.net.SocketTimeoutException} is: the wait was for
  * another program to let go of a file. {@link LockFile#acquireAsync()} completes exceptionally with
@@ -18,6 +26,7 @@ public final class LockTimeoutException extends IOException {
     private final transient Path path;
     private final String name;
     private final Duration timeout;
+    private volatile List<LockHolder> holders; // looked up once, when first asked (or eagerly)
 
     /**
      * Creates the exception for a wait on {@code path} that gave up after {@code timeout}.
@@ -46,6 +55,46 @@ public final class LockTimeoutException extends IOException {
         this.path = path;
         this.name = name;
         this.timeout = timeout;
+    }
+
+    /**
+     * Returns the processes that held the lock when it was looked up (see the class
+     * documentation): process id, mode, protocols and command line. Empty where the platform
+     * cannot tell (Windows), for a lock that is not a lock file, or after deserialisation.
+     *
+     * @return an unmodifiable list, possibly empty
+     */
+    public List<LockHolder> holders() {
+        List<LockHolder> h = holders;
+        if (h == null) {
+            List<LockHolder> found;
+            try {
+                // Not this JVM's own half-taken lock: a waiter of ours in the kernel holds the fcntl
+                // half while it waits for the flock half.
+                found = path == null ? List.of() : Holders.of(path, false).stream()
+                        .filter(holder -> !holder.isThisProcess() || holder.protocols().containsAll(Locket.protocols()))
+                        .toList();
+            } catch (IOException | RuntimeException cannotTell) {
+                found = List.of();
+            }
+            holders = h = found;
+        }
+        return h;
+    }
+
+    /** Looks the holders up now, on this thread: Locket calls it where the timeout expires. */
+    LockTimeoutException withHoldersNow() {
+        holders();
+        return this;
+    }
+
+    /** The timeout's message and, for a lock file, who held it. */
+    @Override
+    public String getMessage() {
+        List<LockHolder> h = holders();
+        String base = super.getMessage();
+        return h.isEmpty() ? base
+                : base + "; held by " + h.stream().map(LockHolder::toString).collect(Collectors.joining("; "));
     }
 
     /**

@@ -79,6 +79,7 @@ final class PostgresProfileTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the lock is held, not used, in the body
     void aHolderElsewhereMakesTheJobBusyAndThenLetsItRun() throws Exception {
         CompletableFuture<JobResult> waiting;
         try (Lock held = PostgresLocket.lock(ConnectionFactories.get(url()), "locket-jobs/pg-busy").acquire()) {
