@@ -122,7 +122,8 @@ final class LockFileTest {
             long start = System.nanoTime();
             assertThatThrownBy(timed::acquire)
                     .isInstanceOf(LockTimeoutException.class)
-                    .hasMessage("lock on " + path + " not acquired within 100ms");
+                    .hasMessage("lock on " + path + " not acquired within 100ms; held by pid "
+                            + ProcessHandle.current().pid() + " (this JVM), exclusive, " + Locket.protocols());
             assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
             CompletableFuture<Lock> async = timed.acquireAsync();
             assertThatThrownBy(async::join).hasCauseInstanceOf(LockTimeoutException.class);

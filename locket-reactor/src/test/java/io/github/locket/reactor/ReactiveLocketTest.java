@@ -81,7 +81,8 @@ final class ReactiveLocketTest {
                 .thenAwait(Duration.ofSeconds(1))
                 .expectErrorSatisfies(e -> assertThat(e)
                         .isInstanceOf(LockTimeoutException.class)
-                        .hasMessage("lock on " + path() + " not acquired within 10s"))
+                        .hasMessageStartingWith("lock on " + path() + " not acquired within 10s; held by pid "
+                                + ProcessHandle.current().pid() + " (this JVM)"))
                 .verify(Duration.ofSeconds(10));
         held.close();
         assertThat(free()).as("the timed-out waiter left the queue").isTrue();
