@@ -15,11 +15,18 @@ final class Env {
     final FileOpener opener;
     final Registry registry;
     final Leaks leaks;
+    final Registry.Identity identity;
     /** Whether closing a descriptor drops the process's other locks on the file (POSIX). */
     final boolean posixClose;
 
     Env(ExecutorService io, ScheduledExecutorService timer, FileOpener opener, boolean posixClose) {
+        this(io, timer, opener, posixClose, Registry.Identity.STAT);
+    }
+
+    Env(ExecutorService io, ScheduledExecutorService timer, FileOpener opener, boolean posixClose,
+            Registry.Identity identity) {
         this.io = io;
+        this.identity = identity;
         this.timer = timer;
         this.opener = opener;
         this.posixClose = posixClose;

@@ -366,7 +366,7 @@ public final class LockFile implements NamedLock {
         }
         boolean same;
         try {
-            same = Registry.names(path, e);
+            same = env.identity.names(path, e);
         } catch (IOException | RuntimeException failure) {
             lock.close();
             throw failure;

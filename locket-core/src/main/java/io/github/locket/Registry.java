@@ -46,9 +46,9 @@ final class Registry {
      * entry may be closed (a tombstone): its {@link FileEntry#acquire} then says when to retry.
      */
     FileEntry resolve(Path path) throws IOException {
-        BasicFileAttributes attrs = statOrNull(path);
-        if (attrs != null) {
-            FileEntry e = map.get(key(path, attrs));
+        Object known = env.identity.keyOf(path);
+        if (known != null) {
+            FileEntry e = map.get(known);
             if (e != null) {
                 return e;
             }
@@ -94,6 +94,31 @@ final class Registry {
     /** Number of entries, tombstones included: for tests and diagnostics. */
     int size() {
         return map.size();
+    }
+
+    /**
+     * How the registry tells files apart: the file system's identity of a path. A seam: the model
+     * checker, which allows no file operation, gives every path one identity.
+     */
+    interface Identity {
+        /** The file's key, as {@link OsLock#key()} gives it, or null if nothing is at the path. */
+        Object keyOf(Path path) throws IOException;
+
+        /** Whether {@code path} names {@code e}'s file now (see {@link Registry#names}). */
+        boolean names(Path path, FileEntry e) throws IOException;
+
+        Identity STAT = new Identity() {
+            @Override
+            public Object keyOf(Path path) throws IOException {
+                BasicFileAttributes attrs = statOrNull(path);
+                return attrs == null ? null : key(path, attrs);
+            }
+
+            @Override
+            public boolean names(Path path, FileEntry e) throws IOException {
+                return Registry.names(path, e);
+            }
+        };
     }
 
     /**
