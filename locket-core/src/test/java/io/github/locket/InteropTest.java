@@ -2,6 +2,7 @@ package io.github.locket;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.locket.testing.Children;
@@ -146,11 +147,14 @@ final class InteropTest {
         Path path = dir.resolve("a.lock");
         try (Children flock = Children.exec("flock", path.toString(), "sh", "-c", "echo LOCKED; read line")) {
             flock.expect("LOCKED");
-            // The fcntl half is free, so this waiter holds it while it polls for the flock half.
+            // The fcntl half is free, so this waiter takes it, then waits in the kernel for the
+            // flock half (on a library thread: the waiter is asynchronous).
             CompletableFuture<Lock> waiting = Locket.lockFile(path).acquireAsync();
-            assertThat(fcntlHalf(path)).as("fcntl half held while polling for flock").isEqualTo("BUSY");
-            waiting.cancel(false);
-            assertThat(fcntlHalf(path)).as("fcntl half let go (at once, or by the next poll)").isEqualTo("FREE");
+            await("fcntl half held while waiting for flock").atMost(Duration.ofSeconds(30))
+                    .until(() -> fcntlHalf(path).equals("BUSY"));
+            waiting.cancel(false); // wakes the waiting thread, which gives the fcntl half back
+            await("fcntl half let go").atMost(Duration.ofSeconds(30)).until(() -> fcntlHalf(path).equals("FREE"));
+            assertThat(waiting).isCancelled();
             flock.send("go");
             assertThat(flock.waitFor()).isZero();
         }
