@@ -8,6 +8,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One acquisition in progress, and the one path every acquisition takes: resolve the path,
@@ -28,12 +29,12 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
     final long since = System.nanoTime();
     private final LockFile lockFile;
     private final boolean once; // a single attempt: never queue
-    private volatile Waiter current;
-    private volatile ScheduledFuture<?> timer;
+    private volatile @Nullable Waiter current;
+    private volatile @Nullable ScheduledFuture<?> timer;
     /** The thread blocked in {@link LockFile#acquire()} on this, if any: unparked on completion. */
-    final Thread blocked;
+    final @Nullable Thread blocked;
 
-    Acquisition(LockFile lockFile, boolean once, Thread blocked) {
+    Acquisition(LockFile lockFile, boolean once, @Nullable Thread blocked) {
         this.lockFile = lockFile;
         this.once = once;
         this.blocked = blocked;
@@ -41,7 +42,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
 
     /** Starts; {@code timeoutNanos > 0} arms a timer that fails the result with the timeout. */
     CompletableFuture<Lock> start(long timeoutNanos) {
-        result.whenComplete(this);
+        CompletableFuture<Lock> unused = result.whenComplete(this); // runs accept; its own future is of no use
         if (timeoutNanos > 0) {
             arm(timeoutNanos);
         }
@@ -81,7 +82,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
                 return;
             } else if (a instanceof Attempt.Retry r) {
                 if (!r.after().isDone()) {
-                    r.after().whenComplete((v, t) -> run()); // on the thread that closed the entry
+                    CompletableFuture<Void> unused = r.after().whenComplete((v, t) -> run()); // on the closing thread
                     return;
                 }
             } else if (a == Attempt.Deferred.DEFERRED) {
@@ -94,7 +95,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
     }
 
     /** The queued waiter, if any (for tests). */
-    Waiter current() {
+    @Nullable Waiter current() {
         return current;
     }
 
@@ -149,17 +150,17 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             }
             Waiter w = current;
             int signals = w == null ? 0 : w.takeSignals();
-            if ((signals & Waiter.COMPETE) != 0) { // first: it also tells the entry we came
-                Lock lock = w.entry.compete(w);
-                if (lock != null) {
-                    granted(lock);
+            if (w != null && signals != 0) {
+                if ((signals & Waiter.COMPETE) != 0) { // first: it also tells the entry we came
+                    Lock lock = w.entry.compete(w);
+                    if (lock != null) {
+                        granted(lock);
+                    }
                 }
-            }
-            if ((signals & Waiter.KERNEL) != 0 && waitInKernel(w, timeoutNanos, start)) {
-                Thread.interrupted(); // the interrupt ended the wait; the exception says so
-                throw interrupted();
-            }
-            if (signals != 0) {
+                if ((signals & Waiter.KERNEL) != 0 && waitInKernel(w, timeoutNanos, start)) {
+                    Thread.interrupted(); // the interrupt ended the wait; the exception says so
+                    throw interrupted();
+                }
                 continue;
             }
             if (timeoutNanos < 0) {
@@ -222,13 +223,13 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
         return new InterruptedException("interrupted while acquiring " + lockFile.path());
     }
 
-    private static IOException rethrow(Throwable cause) {
-        if (cause instanceof IOException) {
-            return (IOException) cause;
-        } else if (cause instanceof RuntimeException) {
-            throw (RuntimeException) cause;
-        } else if (cause instanceof Error) {
-            throw (Error) cause;
+    private static IOException rethrow(@Nullable Throwable cause) {
+        if (cause instanceof IOException io) {
+            return io;
+        } else if (cause instanceof RuntimeException e) {
+            throw e;
+        } else if (cause instanceof Error e) {
+            throw e;
         }
         return new IOException(cause);
     }

@@ -6,6 +6,7 @@ import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The lock through the JDK's {@link AsynchronousFileChannel}, where Locket has no native binding:
@@ -22,12 +23,12 @@ final class ChannelLock extends OsLock {
     /** Whether closing a descriptor drops the process's other locks on the file (POSIX). */
     private final boolean posixClose;
     /** Closes a descriptor the opener kept with the channel (NFS: the one that named the file). */
-    private final Runnable alsoClose;
+    private final @Nullable Runnable alsoClose;
     // Guarded by the entry's monitor.
-    private FileLock held;
-    private FileLock probe;
+    private @Nullable FileLock held;
+    private @Nullable FileLock probe;
 
-    ChannelLock(AsynchronousFileChannel channel, Object key, Path path, boolean posixClose, Runnable alsoClose) {
+    ChannelLock(AsynchronousFileChannel channel, Object key, Path path, boolean posixClose, @Nullable Runnable alsoClose) {
         this.channel = channel;
         this.key = key;
         this.path = path;
@@ -166,7 +167,7 @@ final class ChannelLock extends OsLock {
                 entry.waitEnded(this, RETRY);
                 return;
             }
-            this.failure = failure instanceof IOException ? (IOException) failure : new IOException(failure);
+            this.failure = failure instanceof IOException io ? io : new IOException(failure);
             entry.waitEnded(this, FAILED);
         }
 
@@ -177,7 +178,7 @@ final class ChannelLock extends OsLock {
 
         private boolean isDeadlock(Throwable failure) {
             String message = failure.getMessage();
-            return failure instanceof IOException && message != null && message.toLowerCase().contains("deadlock");
+            return failure instanceof IOException && message != null && message.toLowerCase(java.util.Locale.ROOT).contains("deadlock");
         }
     }
 }

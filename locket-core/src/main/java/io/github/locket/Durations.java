@@ -1,13 +1,14 @@
 package io.github.locket;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /** Duration helpers: one conversion to nanoseconds, one human format. */
 final class Durations {
     private Durations() {}
 
     /** The timeout in nanoseconds, saturated at {@link Long#MAX_VALUE}; -1 for "forever". */
-    static long toNanos(Duration timeout) {
+    static long toNanos(@Nullable Duration timeout) {
         if (timeout == null) {
             return -1;
         }

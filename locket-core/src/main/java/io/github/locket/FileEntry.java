@@ -5,9 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One lock file in this JVM: its {@link OsLock}, who holds the lock here, the FIFO of waiters, and
@@ -92,18 +95,18 @@ final class FileEntry {
     private int handoffs; // in-JVM grants since the operating-system lock was taken
     private long osSince;
     private boolean starving;
-    private Waiter head;
-    private Waiter tail;
+    private @Nullable Waiter head;
+    private @Nullable Waiter tail;
     private int queuedExclusive;
-    private Waiter woken; // told to compete for the VACANT lock, not yet come
-    private OsWait wait;
+    private @Nullable Waiter woken; // told to compete for the VACANT lock, not yet come
+    private @Nullable OsWait wait;
     private int polls; // the scheduled poll's number: a stale one recognises itself
     private long pollNanos;
     private boolean referenced = true; // used since the last sweep
-    private List<OsLock> strays; // descriptors of this file opened by racing first opens
+    private @Nullable List<OsLock> strays; // descriptors of this file opened by racing first opens
     private boolean descriptorsClosed;
     /** Acquisitions that came while closing; null once restarted (or before closing). */
-    private List<Acquisition> deferred;
+    private @Nullable List<Acquisition> deferred;
 
     FileEntry(Env env, OsLock os, Path path) {
         this.env = env;
@@ -127,7 +130,7 @@ final class FileEntry {
      * @return {@link Attempt.Granted}, {@link Attempt.Queued}, {@link Attempt.Retry} or {@link
      *     Attempt.Deferred} when closed, or {@link Attempt.Busy} (only when not waiting)
      */
-    Attempt acquire(Path path, Acquisition waiting, boolean shared) throws IOException {
+    Attempt acquire(Path path, @Nullable Acquisition waiting, boolean shared) throws IOException {
         Next later = null;
         Attempt outcome;
         synchronized (this) {
@@ -207,7 +210,7 @@ final class FileEntry {
      * @return the lock if it got it, else null (it stays queued, and was told to wait in the
      *     kernel if the budget just ran out)
      */
-    Lock compete(Waiter w) {
+    @Nullable Lock compete(Waiter w) {
         Next later = null;
         synchronized (this) {
             if (woken == w) {
@@ -242,26 +245,20 @@ final class FileEntry {
                 return; // closed meanwhile: closing the descriptors released whatever it got
             }
             wait = null;
-            switch (outcome) {
-                case OsWait.GRANTED:
+            next = switch (outcome) {
+                case OsWait.GRANTED -> {
                     tookOs(ended.shared);
-                    next = dispatch(false);
-                    break;
-                case OsWait.CANCELLED:
-                    next = firstLive() != null ? waitOnOs() : idle();
-                    break;
-                case OsWait.RETRY:
+                    yield dispatch(false);
+                }
+                case OsWait.CANCELLED -> firstLive() != null ? waitOnOs() : idle();
+                case OsWait.RETRY -> {
                     poll(DEADLOCK_RETRY_NANOS);
-                    next = null;
-                    break;
-                default:
-                    next = failAll(ended.failure);
-                    break;
-            }
+                    yield Next.NONE;
+                }
+                default -> failAll(ended.failure != null ? ended.failure : new IOException("the wait for the lock failed"));
+            };
         }
-        if (next != null) {
-            next.run();
-        }
+        next.run();
     }
 
     /** A scheduled poll (POLL_WAIT). */
@@ -315,28 +312,15 @@ final class FileEntry {
                     pending.cancel(); // out of the kernel: it reports, and the next head waits anew
                 }
             } else if (head == null) {
-                switch (state) {
-                    case OS_WAIT:
-                        if (pending.drop()) {
-                            wait = null;
-                            next = idle();
-                        } else if (pending.cancel()) {
-                            // Only closing the JDK channel stops its wait; off this thread, since
-                            // closing waits for the I/O thread to leave the kernel.
-                            close();
-                            next = () -> closeDescriptors(true);
-                        }
-                        break;
-                    case POLL_WAIT:
+                next = switch (state) {
+                    case OS_WAIT -> stopWaiting(pending);
+                    case POLL_WAIT -> {
                         polls++;
-                        next = idle();
-                        break;
-                    case VACANT:
-                        next = dispatch(true); // nobody left: give it back
-                        break;
-                    default:
-                        break; // HELD: the holder releases as usual
-                }
+                        yield idle();
+                    }
+                    case VACANT -> dispatch(true); // nobody left: give it back
+                    default -> Next.NONE; // HELD: the holder releases as usual
+                };
             } else if (state == State.VACANT && woken == null) {
                 next = dispatch(true); // wake the next one
             }
@@ -344,6 +328,20 @@ final class FileEntry {
         if (next != null) {
             next.run();
         }
+    }
+
+    /** Under the monitor, OS_WAIT, nobody waiting any more: ends the wait for the OS lock. */
+    private Next stopWaiting(@Nullable OsWait pending) {
+        if (pending == null || pending.drop()) { // (never null in OS_WAIT)
+            wait = null;
+            return idle();
+        } else if (pending.cancel()) {
+            // Only closing the JDK channel stops its wait; off this thread, since closing waits
+            // for the I/O thread to leave the kernel.
+            close();
+            return () -> closeDescriptors(true);
+        }
+        return Next.NONE; // it leaves the kernel and reports
     }
 
     /**
@@ -478,7 +476,8 @@ final class FileEntry {
         state = State.POLL_WAIT;
         pollNanos = nanos;
         int number = ++polls;
-        env.timer.schedule(() -> env.io.execute(() -> polled(number)), nanos, TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> unused = env.timer.schedule(() -> env.io.execute(() -> polled(number)), nanos,
+                TimeUnit.NANOSECONDS); // a stale poll recognises itself
     }
 
     /** Under the monitor: nothing held, nobody waiting. */
@@ -593,10 +592,11 @@ final class FileEntry {
      * never waited on anything does not block.
      */
     private void closeStrays() {
-        if (!os.safeToClose()) {
+        List<OsLock> all = strays;
+        if (all == null || !os.safeToClose()) {
             return;
         }
-        for (OsLock h : strays) {
+        for (OsLock h : all) {
             h.close();
         }
         strays = null;
@@ -656,13 +656,15 @@ final class FileEntry {
                 deferred = null;
             }
             closed.complete(null);
-            for (Acquisition a : restart) {
-                a.restart();
+            if (restart != null) {
+                for (Acquisition a : restart) {
+                    a.restart();
+                }
             }
         }
     }
 
-    private Waiter firstLive() {
+    private @Nullable Waiter firstLive() {
         Waiter w = head;
         while (w != null && w.isAbandoned()) { // its abandon() has not run yet
             unlink(w);
@@ -718,7 +720,7 @@ final class FileEntry {
             for (Waiter w = head; w != null; w = w.next) {
                 waiters++;
             }
-            return "FileEntry[" + path + ", " + state.name().toLowerCase() + (starving ? " (starving)" : "")
+            return "FileEntry[" + path + ", " + state.name().toLowerCase(Locale.ROOT) + (starving ? " (starving)" : "")
                     + ", holders=" + holders.size() + (osShared && !holders.isEmpty() ? " shared" : "")
                     + ", waiters=" + waiters + "]";
         }

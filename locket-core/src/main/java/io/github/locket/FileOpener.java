@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens a lock file: the seam between the registry and the file system. Tests wrap {@link
@@ -31,7 +32,7 @@ interface FileOpener {
     }
 
     /** The library's opener: {@code sys} (or null for the JDK's channel), with {@code flock(2)} or not. */
-    static FileOpener standard(Sys sys, boolean flock, Step step) {
+    static FileOpener standard(@Nullable Sys sys, boolean flock, Step step) {
         return sys == null ? new ByPath(step) : new ByDescriptor(sys, flock, step);
     }
 
@@ -144,20 +145,13 @@ interface FileOpener {
     /** A failed {@code open}, as the JDK would have reported it (so that messages agree). */
     static IOException openFailure(Path path, int errno) {
         String file = path.toString();
-        switch (errno) {
-            case Sys.ENOENT: // the directory is missing
-                return new NoSuchFileException(file);
-            case Sys.EPERM:
-            case Sys.EACCES:
-            case Sys.EROFS:
-                return new AccessDeniedException(file);
-            case Sys.EISDIR:
-                return new FileSystemException(file, null, "is a directory; a lock file must be a regular file");
-            case Sys.ENXIO: // a FIFO without a reader, or a socket
-                return new FileSystemException(file, null,
-                        "is not a regular file (a device, FIFO or socket); a lock file must be a regular file");
-            default:
-                return new FileSystemException(file, null, Sys.describe("open", errno));
-        }
+        return switch (errno) {
+            case Sys.ENOENT -> new NoSuchFileException(file); // the directory is missing
+            case Sys.EPERM, Sys.EACCES, Sys.EROFS -> new AccessDeniedException(file);
+            case Sys.EISDIR -> new FileSystemException(file, null, "is a directory; a lock file must be a regular file");
+            case Sys.ENXIO -> new FileSystemException(file, null, // a FIFO without a reader, or a socket
+                    "is not a regular file (a device, FIFO or socket); a lock file must be a regular file");
+            default -> new FileSystemException(file, null, Sys.describe("open", errno));
+        };
     }
 }

@@ -3,6 +3,7 @@ package io.github.locket;
 import java.io.UncheckedIOException;
 import java.lang.ref.PhantomReference;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One grant of a lock, as the library sees it: what holds the lock while a {@link Lock} handle is
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 abstract class Grant extends PhantomReference<Lock> {
     final Leaks leaks;
     /** Where it was acquired, when traced ({@link Leaks#site()}); else null. */
-    final Throwable site;
+    final @Nullable Throwable site;
     /** Set once, when released (a file grant: under its entry's monitor); read anywhere. */
     volatile boolean released;
 

@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who holds a lock file, and who waits for it in the kernel, read from Linux's {@code /proc/locks}
@@ -26,6 +28,8 @@ final class Holders {
     private Holders() {}
 
     private static final Path PROC_LOCKS = Path.of("/proc/locks");
+    private static final Pattern FIELDS = Pattern.compile("\\s+");
+    private static final Pattern COLON = Pattern.compile(":");
 
     /** Holders (false) or waiters (true) of the file at {@code path}; empty if it does not exist. */
     static List<LockHolder> of(Path path, boolean waiters) throws IOException {
@@ -101,8 +105,8 @@ final class Holders {
         return new LockHolder(pid, shared, protocols, pid < 0 ? null : command(pid));
     }
 
-    private static Entry entry(String line) {
-        String[] f = line.trim().split("\\s+");
+    private static @Nullable Entry entry(String line) {
+        String[] f = FIELDS.split(line.trim(), -1);
         int i = 1; // after "N:"
         boolean waiting = f.length > i && f[i].equals("->");
         if (waiting) {
@@ -116,7 +120,7 @@ final class Holders {
             return null; // leases, delegations
         }
         String mode = f[i + 2];
-        String[] id = f[i + 4].split(":");
+        String[] id = COLON.split(f[i + 4], -1);
         if (id.length != 3) {
             return null;
         }
@@ -167,7 +171,7 @@ final class Holders {
     }
 
     /** {@code /proc/PID/cmdline}, arguments joined by spaces; null if unreadable or empty. */
-    static String command(long pid) {
+    static @Nullable String command(long pid) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
             String s = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim();

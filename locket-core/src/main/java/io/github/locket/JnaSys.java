@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link Sys} through JNA's direct mapping: an optional dependency, for Java 17 to 21. errno is
@@ -17,7 +18,7 @@ final class JnaSys implements Sys {
     private JnaSys() {}
 
     /** Registers the natives; null if JNA is missing or cannot load libc. */
-    static Sys loadOrNull() {
+    static @Nullable Sys loadOrNull() {
         try {
             Native.register(C.class, Platform.C_LIBRARY_NAME);
             return new JnaSys();
@@ -116,6 +117,6 @@ final class JnaSys implements Sys {
 
         static native int pthread_kill(long thread, int signal);
 
-        static native int sigaction(int signal, Pointer action, Pointer old);
+        static native int sigaction(int signal, @Nullable Pointer action, Pointer old);
     }
 }

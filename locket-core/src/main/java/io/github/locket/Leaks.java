@@ -6,9 +6,11 @@ import java.lang.ref.ReferenceQueue;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The garbage-collector backstop: a {@link Lock} that becomes unreachable while held is released,
@@ -43,18 +45,15 @@ final class Leaks {
     }
 
     private static int traces(String value) {
-        switch (value.toLowerCase(Locale.ROOT)) {
-            case "all":
-                return 1;
-            case "sample":
-                return SAMPLE_EVERY;
-            default:
-                return 0;
-        }
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "all" -> 1;
+            case "sample" -> SAMPLE_EVERY;
+            default -> 0;
+        };
     }
 
     /** Where an acquisition happened, if this one is traced; else null. */
-    Throwable site() {
+    @Nullable Throwable site() {
         if (TRACES == 0 || (TRACES > 1 && ++counter % TRACES != 0)) {
             return null;
         }
@@ -65,7 +64,7 @@ final class Leaks {
     void granted() {
         held.increment();
         if (!ticking.get() && ticking.compareAndSet(false, true)) {
-            env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
+            scheduleTick();
         }
     }
 
@@ -96,14 +95,18 @@ final class Leaks {
             poll();
         } finally {
             if (held.sum() > 0) {
-                env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
+                scheduleTick();
             } else {
                 ticking.set(false);
                 if (held.sum() > 0 && ticking.compareAndSet(false, true)) { // granted meanwhile
-                    env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
+                    scheduleTick();
                 }
             }
         }
+    }
+
+    private void scheduleTick() {
+        ScheduledFuture<?> unused = env.timer.schedule(this::tick, TICK_NANOS, TimeUnit.NANOSECONDS);
     }
 
     static void report(Grant g) {

@@ -45,10 +45,10 @@ public final class Lock implements AutoCloseable {
 
     /** {@link io.github.locket.spi.Locks#lost}. */
     boolean lost() {
-        if (!(grant instanceof Grant.External)) {
+        if (!(grant instanceof Grant.External external)) {
             throw new IllegalArgumentException(this + " was not made by io.github.locket.spi.Locks");
         }
-        return ((Grant.External) grant).markReleased();
+        return external.markReleased();
     }
 
     Grant grant() {

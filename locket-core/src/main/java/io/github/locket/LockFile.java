@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A lock named by a file: one lock per file, in this JVM and across processes. Made by {@link
@@ -76,7 +77,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class LockFile implements NamedLock {
     private final Path path;
-    private final Duration timeout; // null: wait forever
+    private final @Nullable Duration timeout; // null: wait forever
     private final long timeoutNanos; // -1: forever, 0: one attempt
     private final Resolved resolved; // shared with the copies made by withTimeout
     private final boolean shared;
@@ -93,14 +94,14 @@ public final class LockFile implements NamedLock {
 
     /** The entry a path resolved to last time; re-resolved once it is closed. */
     private static final class Resolved {
-        volatile FileEntry entry;
+        volatile @Nullable FileEntry entry;
     }
 
-    LockFile(Path path, Duration timeout, Env env) {
+    LockFile(Path path, @Nullable Duration timeout, Env env) {
         this(path, timeout, new Resolved(), false, env);
     }
 
-    private LockFile(Path path, Duration timeout, Resolved resolved, boolean shared, Env env) {
+    private LockFile(Path path, @Nullable Duration timeout, Resolved resolved, boolean shared, Env env) {
         this.path = path;
         this.timeout = timeout;
         this.timeoutNanos = Durations.toNanos(timeout);
@@ -240,7 +241,7 @@ public final class LockFile implements NamedLock {
             throw timeoutException().withHoldersNow();
         }
         Acquisition a = new Acquisition(this, false, Thread.currentThread());
-        a.start(0); // timed right here, by this thread
+        CompletableFuture<Lock> unused = a.start(0); // timed right here, by this thread, in await
         return a.await(timeoutNanos, start);
     }
 
@@ -330,7 +331,7 @@ public final class LockFile implements NamedLock {
     }
 
     /** One attempt on the caller's thread: the held lock, or null if busy. */
-    private Lock attempt() throws IOException {
+    private @Nullable Lock attempt() throws IOException {
         for (;;) {
             FileEntry e = entry();
             Attempt a = e.acquire(path, null, shared);
@@ -394,7 +395,7 @@ public final class LockFile implements NamedLock {
     }
 
     LockTimeoutException timeoutException() {
-        return new LockTimeoutException(path, timeout);
+        return new LockTimeoutException(path, Objects.requireNonNull(timeout, "a lock without timeout timed out"));
     }
 
     /** Returns {@code LockFile[<path>, timeout=<timeout or none>]}, with {@code , shared} if shared. */

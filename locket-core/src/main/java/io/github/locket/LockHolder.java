@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A process that holds a lock file's lock, or waits for it in the kernel, as the operating system
@@ -20,9 +21,9 @@ public final class LockHolder implements Serializable {
     private final long pid;
     private final boolean shared;
     private final Set<LockProtocol> protocols;
-    private final String command; // null if unreadable
+    private final @Nullable String command; // null if unreadable
 
-    LockHolder(long pid, boolean shared, Set<LockProtocol> protocols, String command) {
+    LockHolder(long pid, boolean shared, Set<LockProtocol> protocols, @Nullable String command) {
         this.pid = pid;
         this.shared = shared;
         this.protocols = Collections.unmodifiableSet(EnumSet.copyOf(protocols));

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The lock was not granted within the {@link LockFile}'s timeout. Nothing is held when this is
@@ -23,10 +24,10 @@ import java.util.stream.Collectors;
 public final class LockTimeoutException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    private final transient Path path;
+    private final transient @Nullable Path path;
     private final String name;
     private final Duration timeout;
-    private volatile List<LockHolder> holders; // looked up once, when first asked (or eagerly)
+    private volatile @Nullable List<LockHolder> holders; // looked up once, when first asked (or eagerly)
 
     /**
      * Creates the exception for a wait on {@code path} that gave up after {@code timeout}.
@@ -50,7 +51,7 @@ public final class LockTimeoutException extends IOException {
         this(null, name, timeout);
     }
 
-    private LockTimeoutException(Path path, String name, Duration timeout) {
+    private LockTimeoutException(@Nullable Path path, String name, Duration timeout) {
         super("lock on " + name + " not acquired within " + Durations.format(timeout));
         this.path = path;
         this.name = name;
@@ -90,7 +91,7 @@ public final class LockTimeoutException extends IOException {
 
     /** The timeout's message and, for a lock file, who held it. */
     @Override
-    public String getMessage() {
+    public @Nullable String getMessage() {
         List<LockHolder> h = holders();
         String base = super.getMessage();
         return h.isEmpty() ? base
@@ -102,7 +103,7 @@ public final class LockTimeoutException extends IOException {
      *
      * @return the path; null for a lock that is not a lock file, and after deserialisation
      */
-    public Path path() {
+    public @Nullable Path path() {
         return path;
     }
 

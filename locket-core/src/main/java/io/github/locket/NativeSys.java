@@ -1,5 +1,7 @@
 package io.github.locket;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The native binding for this Java version. Java 17 to 21 use JNA when it is on the class path;
  * the multi-release JAR replaces this class on Java 22 and later with one that prefers the Foreign
@@ -8,10 +10,8 @@ package io.github.locket;
 final class NativeSys {
     private NativeSys() {}
 
-    /**
-     * @return a binding, or null if none works in this JVM
-     */
-    static Sys load() {
+    /** Returns a binding, or null if none works in this JVM. */
+    static @Nullable Sys load() {
         try {
             return JnaSys.loadOrNull();
         } catch (LinkageError noJna) {

@@ -7,6 +7,7 @@ import java.nio.channels.spi.AbstractInterruptibleChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -247,7 +248,7 @@ final class OfdLock extends OsLock {
 
         private void resignalLater() {
             try {
-                env.timer.schedule(() -> {
+                ScheduledFuture<?> unused = env.timer.schedule(() -> {
                     synchronized (this) {
                         if (!inKernel) {
                             return;

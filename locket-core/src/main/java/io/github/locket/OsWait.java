@@ -2,6 +2,7 @@ package io.github.locket;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An entry's one pending wait for the operating-system lock. With {@link OfdLock} a thread runs it
@@ -29,9 +30,9 @@ abstract class OsWait {
     final FileEntry entry;
     final boolean shared;
     /** The blocked waiter whose thread is to run it; null for a library thread. Entry's monitor. */
-    Waiter assignee;
+    @Nullable Waiter assignee;
     /** Why it failed, when it did. */
-    IOException failure;
+    @Nullable IOException failure;
     private final AtomicInteger phase = new AtomicInteger(NEW);
 
     OsWait(FileEntry entry, boolean shared) {

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What this JVM can do, decided once: on Linux with a native binding ({@link Sys}) that can take
@@ -28,9 +29,9 @@ final class Platform {
     private static final boolean WINDOWS = OS.startsWith("windows");
     private static final boolean LINUX = OS.startsWith("linux");
     private static final boolean FLOCK = Boolean.parseBoolean(System.getProperty("io.github.locket.flock", "true"));
-    private static final Sys SYS = choose();
+    private static final @Nullable Sys SYS = choose();
 
-    private static Sys choose() {
+    private static @Nullable Sys choose() {
         if (!LINUX) {
             return null; // Windows: LockFileEx already excludes locket; macOS: see README
         }
@@ -65,7 +66,7 @@ final class Platform {
     }
 
     /** What the binding lacks to be used here, or null. */
-    private static String missing(Sys sys) {
+    private static @Nullable String missing(Sys sys) {
         // The JDK's NIO installs its wake-up signal's handler when it first blocks a thread in
         // a channel call; make sure it has, then check that the handler is there.
         try (FileChannel any = FileChannel.open(Path.of("/proc/self/stat"), StandardOpenOption.READ)) {
@@ -92,7 +93,7 @@ final class Platform {
     }
 
     /** The native binding of this JVM, or null: none works, or not Linux. */
-    static Sys sys() {
+    static @Nullable Sys sys() {
         return SYS;
     }
 

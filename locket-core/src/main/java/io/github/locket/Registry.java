@@ -10,6 +10,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The map from file identity to {@link FileEntry}, one per {@link Env}.
@@ -102,14 +103,14 @@ final class Registry {
      */
     interface Identity {
         /** The file's key, as {@link OsLock#key()} gives it, or null if nothing is at the path. */
-        Object keyOf(Path path) throws IOException;
+        @Nullable Object keyOf(Path path) throws IOException;
 
         /** Whether {@code path} names {@code e}'s file now (see {@link Registry#names}). */
         boolean names(Path path, FileEntry e) throws IOException;
 
         Identity STAT = new Identity() {
             @Override
-            public Object keyOf(Path path) throws IOException {
+            public @Nullable Object keyOf(Path path) throws IOException {
                 BasicFileAttributes attrs = statOrNull(path);
                 return attrs == null ? null : key(path, attrs);
             }
@@ -136,7 +137,7 @@ final class Registry {
     }
 
     /** The attributes of {@code path}, or null if it does not exist; rejects non-regular files. */
-    static BasicFileAttributes statOrNull(Path path) throws IOException {
+    static @Nullable BasicFileAttributes statOrNull(Path path) throws IOException {
         try {
             return stat(path, path);
         } catch (NoSuchFileException e) {
@@ -193,8 +194,8 @@ final class Registry {
         } else if (e instanceof AccessDeniedException) {
             return initCause(new AccessDeniedException(file, null,
                     "cannot open the lock file for writing: permission denied"), e);
-        } else if (e instanceof FileSystemException && file.equals(((FileSystemException) e).getFile())) {
-            return (IOException) e;
+        } else if (e instanceof FileSystemException fse && file.equals(fse.getFile())) {
+            return fse;
         }
         return initCause(new FileSystemException(file, null, String.valueOf(e.getMessage())), e);
     }

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /** One queued acquisition, a node of its {@link FileEntry}'s FIFO. */
 final class Waiter {
@@ -27,11 +28,11 @@ final class Waiter {
     final boolean shared;
 
     // Guarded by the entry's monitor.
-    Waiter prev;
-    Waiter next;
+    @Nullable Waiter prev;
+    @Nullable Waiter next;
     boolean linked;
     /** The wait to run, with {@link #KERNEL}; written before the signal. */
-    OsWait task;
+    @Nullable OsWait task;
 
     private volatile int signal;
 

@@ -8,9 +8,7 @@ package io.github.locket;
 final class NativeSys {
     private NativeSys() {}
 
-    /**
-     * @return a binding, or null if none works in this JVM
-     */
+    /** Returns a binding, or null if none works in this JVM. */
     static Sys load() {
         Sys ffm = FfmSys.loadOrNull();
         if (ffm != null) {

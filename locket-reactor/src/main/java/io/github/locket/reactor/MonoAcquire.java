@@ -12,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.Disposable;
@@ -62,7 +63,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
 
     @Override
     @SuppressWarnings("rawtypes") // Scannable's own signature
-    public Object scanUnsafe(Attr key) {
+    public @Nullable Object scanUnsafe(Attr key) {
         if (key == Attr.RUN_STYLE) {
             return Attr.RunStyle.ASYNC;
         }
@@ -93,10 +94,10 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
         private final CoreSubscriber<? super Lock> actual;
         private final MonoAcquire parent;
         private volatile int state;
-        private volatile CompletableFuture<Lock> future;
-        private volatile Disposable timeoutTask;
-        private volatile LockTimeoutException timedOut; // what timeout() completed the future with
-        private Lock lock; // published by the CAS that sets GRANTED
+        private volatile @Nullable CompletableFuture<Lock> future;
+        private volatile @Nullable Disposable timeoutTask;
+        private volatile @Nullable LockTimeoutException timedOut; // what timeout() completed the future with
+        private @Nullable Lock lock; // published by the CAS that sets GRANTED
 
         AcquireSubscription(CoreSubscriber<? super Lock> actual, MonoAcquire parent) {
             this.actual = actual;
@@ -122,7 +123,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                     return;
                 }
             }
-            f.whenComplete(this);
+            CompletableFuture<Lock> unused = f.whenComplete(this); // runs accept
             if ((state & CANCELLED) != 0) {
                 f.cancel(false); // cancelled while we were starting
             }
@@ -184,8 +185,9 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                     return;
                 }
                 if ((s & GRANTED) != 0) {
-                    if (STATE.compareAndSet(this, s, s | REQUESTED | TERMINATED)) {
-                        emit(lock);
+                    Lock granted = lock; // set before GRANTED
+                    if (granted != null && STATE.compareAndSet(this, s, s | REQUESTED | TERMINATED)) {
+                        emit(granted);
                         return;
                     }
                 } else if (STATE.compareAndSet(this, s, s | REQUESTED)) {
@@ -206,7 +208,9 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                     if ((s & GRANTED) != 0) {
                         Lock held = lock;
                         lock = null;
-                        held.close(); // granted but never emitted
+                        if (held != null) {
+                            held.close(); // granted but never emitted
+                        }
                     }
                     CompletableFuture<Lock> f = future;
                     if (f != null) {
@@ -229,7 +233,10 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                     // A grant racing in now finds TERMINATED and is released.
                     LockTimeoutException timeout = parent.timeoutException();
                     timedOut = timeout;
-                    future.completeExceptionally(timeout);
+                    CompletableFuture<Lock> f = future; // set before this timer was scheduled
+                    if (f != null) {
+                        f.completeExceptionally(timeout);
+                    }
                     actual.onError(timeout);
                     return;
                 }
@@ -269,7 +276,7 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
 
         @Override
         @SuppressWarnings("rawtypes") // Scannable's own signature
-        public Object scanUnsafe(Attr key) {
+        public @Nullable Object scanUnsafe(Attr key) {
             if (key == Attr.CANCELLED) {
                 return (state & CANCELLED) != 0;
             } else if (key == Attr.TERMINATED) {

@@ -25,6 +25,7 @@ import net.javacrumbs.shedlock.core.ExtensibleLockProvider;
 import net.javacrumbs.shedlock.core.LockConfiguration;
 import net.javacrumbs.shedlock.core.SimpleLock;
 import net.javacrumbs.shedlock.support.LockException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -189,7 +190,7 @@ public final class LocketLockProvider implements ExtensibleLockProvider {
     }
 
     /** The record's instant, or null if there is none (never written, empty, or not ours). */
-    private static Instant readUntil(Path record) throws IOException {
+    private static @Nullable Instant readUntil(Path record) throws IOException {
         String text;
         try {
             text = Files.readString(record, StandardCharsets.UTF_8).trim();
@@ -230,7 +231,7 @@ public final class LocketLockProvider implements ExtensibleLockProvider {
     private static final class Held {
         private final Lock lock;
         private final Path record;
-        private ScheduledFuture<?> expiry; // guarded by this
+        private @Nullable ScheduledFuture<?> expiry; // guarded by this
         private boolean expired; // guarded by this
 
         Held(Lock lock, Path record) {
@@ -269,7 +270,9 @@ public final class LocketLockProvider implements ExtensibleLockProvider {
                 return; // lockAtMostFor passed: the lock is someone else's business now
             }
             expired = true;
-            expiry.cancel(false);
+            if (expiry != null) {
+                expiry.cancel(false);
+            }
             try {
                 Instant atLeastUntil = configuration.getLockAtLeastUntil();
                 if (atLeastUntil.isAfter(ClockProvider.now())) {

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.springframework.integration.support.locks.ExpirableLockRegistry;
 
 /**
@@ -182,7 +183,7 @@ public final class LocketLockRegistry implements ExpirableLockRegistry<Lock> {
     private static final class FileLock implements Lock {
         private final ReentrantLock local = new ReentrantLock(true);
         private final LockFile lockFile;
-        private io.github.locket.Lock held; // guarded by local
+        private io.github.locket.@Nullable Lock held; // guarded by local
         private volatile long lastUsed = System.currentTimeMillis();
 
         FileLock(LockFile lockFile) {
@@ -303,7 +304,9 @@ public final class LocketLockRegistry implements ExpirableLockRegistry<Lock> {
                 if (local.getHoldCount() == 1) {
                     io.github.locket.Lock lock = held;
                     held = null;
-                    lock.close();
+                    if (lock != null) { // held by the owner since its first lock()
+                        lock.close();
+                    }
                 }
             } finally {
                 touch();
@@ -322,8 +325,8 @@ public final class LocketLockRegistry implements ExpirableLockRegistry<Lock> {
         }
 
         private UncheckedIOException failure(Exception e) {
-            if (e instanceof IOException) {
-                return new UncheckedIOException(e.getMessage(), (IOException) e);
+            if (e instanceof IOException io) {
+                return new UncheckedIOException(io.getMessage(), io);
             }
             throw (RuntimeException) e;
         }
