@@ -2,6 +2,7 @@ package io.github.locket.benchmarks;
 
 import io.github.locket.Lock;
 import io.github.locket.LockFile;
+import io.github.locket.LockProtocol;
 import io.github.locket.Locket;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -37,6 +38,7 @@ public class UncontendedBenchmark {
     private LockFile timed;
     private LockFile async;
     private LockFile tryOnly;
+    private RawLocks syscalls;
 
     @Setup
     public void setUp() throws IOException {
@@ -47,12 +49,14 @@ public class UncontendedBenchmark {
         timed = Locket.lockFile(dir.resolve("timed.lock"), Duration.ofSeconds(30));
         async = Locket.lockFile(dir.resolve("async.lock"), Duration.ofSeconds(30));
         tryOnly = Locket.lockFile(dir.resolve("try.lock"));
+        syscalls = new RawLocks(dir.resolve("syscalls.lock"), Locket.protocols().contains(LockProtocol.FLOCK));
     }
 
     @TearDown
     public void tearDown() throws IOException {
         raw.close();
         rawTry.close();
+        syscalls.close();
         Files.walk(dir).sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
     }
 
@@ -62,6 +66,18 @@ public class UncontendedBenchmark {
         FileLock fl = raw.lock(0, 1, false);
         fl.release();
         return fl;
+    }
+
+    /**
+     * The system-call floor of Locket's protocols, by hand on an open descriptor: {@code
+     * F_OFD_SETLK} and {@code flock(LOCK_EX | LOCK_NB)}, then {@code flock(LOCK_UN)} and {@code
+     * F_UNLCK} ({@code fcntl} alone when {@link Locket#protocols()} has no {@code FLOCK}).
+     */
+    @Benchmark
+    public boolean rawSyscalls() {
+        boolean got = syscalls.tryLock(false);
+        syscalls.unlock();
+        return got;
     }
 
     /** The floor for tryAcquire: non-blocking tryLock + release on an open channel. */
