@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.FileLock;
+import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
@@ -50,6 +52,9 @@ final class ChannelLock extends OsLock {
             fl = channel.tryLock(0, 1, shared);
         } catch (OverlappingFileLockException elsewhereInThisJvm) {
             return ELSEWHERE_IN_THIS_JVM;
+        } catch (NonReadableChannelException writeOnly) {
+            throw new AccessDeniedException(path.toString(), null,
+                    "a shared lock needs a lock file this user may read; it was opened for writing only");
         } catch (IOException e) {
             throw Registry.named(path, e);
         }
@@ -148,6 +153,8 @@ final class ChannelLock extends OsLock {
                 return STARTED;
             } catch (OverlappingFileLockException elsewhereInThisJvm) {
                 return RETRY;
+            } catch (NonReadableChannelException writeOnly) {
+                return RETRY; // the poll's tryLock reports it as an IOException, which fails the waiters
             }
         }
 

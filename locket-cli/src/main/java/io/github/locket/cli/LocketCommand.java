@@ -2,6 +2,7 @@ package io.github.locket.cli;
 
 import io.github.locket.Lock;
 import io.github.locket.LockFile;
+import io.github.locket.LockHolder;
 import io.github.locket.LockTimeoutException;
 import io.github.locket.Locket;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +49,11 @@ import picocli.CommandLine.TypeConversionException;
  * runs, a shutdown hook sends SIGTERM to COMMAND and its descendants, waits for COMMAND to exit,
  * and only then releases the lock; the exit status is then 128 plus the signal number, as shells
  * report it.
+ *
+ * <p>{@code --shared} takes the lock in shared mode ({@link LockFile#shared()}), like {@code flock
+ * -s}. {@code locket status LOCKFILE} ({@link Status}) prints who holds the lock and who waits
+ * for it. Because {@code status} is a subcommand, a lock file named {@code status} must be written
+ * with a directory ({@code ./status}) or after {@code --}.
  */
 @Command(
         name = "locket",
@@ -57,10 +64,16 @@ import picocli.CommandLine.TypeConversionException;
         usageHelpAutoWidth = true,
         exitCodeOnInvalidInput = LocketCommand.EXIT_USAGE,
         exitCodeOnExecutionException = LocketCommand.EXIT_SOFTWARE,
-        customSynopsis = "locket [--timeout SECONDS | --nonblock] [--conflict-exit-code N] [--verbose] LOCKFILE COMMAND [ARGS...]",
+        subcommands = LocketCommand.Status.class,
+        customSynopsis = {
+            "locket [--shared | --exclusive] [--timeout SECONDS | --nonblock]",
+            "              [--conflict-exit-code N] [--verbose] LOCKFILE COMMAND [ARGS...]",
+            "       locket status LOCKFILE",
+        },
         description = {
             "Runs COMMAND while holding the lock on LOCKFILE, like flock(1), and exits with COMMAND's exit status.",
             "Options go before LOCKFILE; everything after LOCKFILE is COMMAND and its arguments, passed on untouched.",
+            "locket status LOCKFILE prints who holds the lock and who waits for it (see locket status --help).",
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -82,6 +95,10 @@ import picocli.CommandLine.TypeConversionException;
                     + " LockFileEx on byte 0, like Python's locket and filelock. --version lists the protocols in effect.",
             "If locket is told to stop (SIGTERM, SIGINT, SIGHUP, Ctrl-C) it sends SIGTERM to COMMAND and its"
                     + " descendants, waits for COMMAND to exit, then releases the lock.",
+            "With --shared any number of lockets (and flock -s, or Java and Python code taking a shared lock) hold the"
+                    + " lock together; they exclude every exclusive holder, and an exclusive holder excludes them.",
+            "A lock file named status must be written ./status (or come after --): locket status LOCKFILE is the"
+                    + " status command.",
         })
 public final class LocketCommand implements Callable<Integer> {
     /** Bad usage: sysexits.h EX_USAGE, as flock(1) uses. */
@@ -97,6 +114,23 @@ public final class LocketCommand implements Callable<Integer> {
 
     @Spec
     private CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    private Mode mode;
+
+    /** --shared and --exclusive exclude each other. */
+    static final class Mode {
+        @Option(
+                names = {"-s", "--shared"},
+                description = "Take a shared lock, like flock -s: any number of shared holders hold it together;"
+                        + " they exclude exclusive holders.")
+        private boolean shared;
+
+        @Option(
+                names = {"-x", "-e", "--exclusive"},
+                description = "Take an exclusive lock (the default; accepted for flock compatibility).")
+        private boolean exclusive;
+    }
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     private Waiting waiting;
@@ -129,10 +163,14 @@ public final class LocketCommand implements Callable<Integer> {
             description = "Tell on standard error when locket waits, how long getting the lock took, and what it runs.")
     private boolean verbose;
 
-    @Parameters(index = "0", paramLabel = "LOCKFILE", description = "The lock file.")
+    // Optional for picocli, which would otherwise demand them of `locket status LOCKFILE` too;
+    // call() requires them, with picocli's own wording.
+    @Parameters(index = "0", arity = "0..1", paramLabel = "LOCKFILE", hideParamSyntax = true,
+            description = "The lock file.")
     private String lockFile;
 
-    @Parameters(index = "1", paramLabel = "COMMAND", description = "The program to run, found on PATH.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "COMMAND", hideParamSyntax = true,
+            description = "The program to run, found on PATH.")
     private String command;
 
     @Parameters(index = "2..*", arity = "0..*", paramLabel = "ARGS", description = "COMMAND's arguments.")
@@ -162,13 +200,18 @@ public final class LocketCommand implements Callable<Integer> {
         PrintWriter err = e.getCommandLine().getErr();
         String message = String.valueOf(e.getMessage());
         err.println("locket: " + (message.startsWith("Error: ") ? message.substring("Error: ".length()) : message));
-        err.println("Try 'locket --help' for more information.");
+        err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return EXIT_USAGE;
     }
 
     @Override
     public Integer call() throws InterruptedException {
+        if (lockFile == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameters: 'LOCKFILE', 'COMMAND'");
+        } else if (command == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameter: 'COMMAND'");
+        }
         if (conflictExitCode < 0 || conflictExitCode > 255) {
             throw new ParameterException(spec.commandLine(),
                     "--conflict-exit-code must be between 0 and 255, not " + conflictExitCode);
@@ -191,11 +234,12 @@ public final class LocketCommand implements Callable<Integer> {
 
     private int lockAndRun(Path path, Supervisor supervisor, PrintWriter err) throws InterruptedException {
         Duration timeout = waiting == null ? null : waiting.nonblock ? Duration.ZERO : waiting.timeout;
+        LockFile lockFile = mode != null && mode.shared ? Locket.lockFile(path).shared() : Locket.lockFile(path);
         long start = System.nanoTime();
         Lock lock;
         try {
             // One attempt first, so that --verbose can say when locket waits.
-            Optional<Lock> free = Locket.lockFile(path).tryAcquire();
+            Optional<Lock> free = lockFile.tryAcquire();
             if (free.isPresent()) {
                 lock = free.get();
             } else if (timeout != null && timeout.isZero()) {
@@ -205,8 +249,7 @@ public final class LocketCommand implements Callable<Integer> {
                     say(err, path + " is locked by another process; waiting"
                             + (timeout == null ? "" : " up to " + seconds(timeout) + " seconds"));
                 }
-                LockFile waiter = timeout == null ? Locket.lockFile(path) : Locket.lockFile(path, timeout);
-                lock = waiter.acquire();
+                lock = (timeout == null ? lockFile : lockFile.withTimeout(timeout)).acquire();
             }
         } catch (LockTimeoutException e) {
             return fail(err, conflictExitCode,
@@ -372,6 +415,145 @@ public final class LocketCommand implements Callable<Integer> {
             if (l != null) {
                 l.close();
             }
+        }
+    }
+
+    /**
+     * {@code locket status LOCKFILE}: who holds the lock and who waits for it, like {@code lslocks}
+     * for one file, from {@link LockFile#holders()} and {@link LockFile#waiters()}. Takes nothing,
+     * creates nothing: the file must exist. Where the system cannot list holders (no {@code
+     * /proc/locks}: Windows, macOS) it makes one exclusive attempt instead, released at once, and
+     * says only free or held.
+     */
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
+            versionProvider = LocketCommand.Version.class,
+            usageHelpAutoWidth = true,
+            exitCodeOnInvalidInput = LocketCommand.EXIT_USAGE,
+            exitCodeOnExecutionException = LocketCommand.EXIT_SOFTWARE,
+            customSynopsis = "locket status LOCKFILE",
+            header = "Prints who holds the lock on LOCKFILE and who waits for it; exits 0 if free, 1 if held.",
+            description = {
+                "Like lslocks, for one file: one line per process, with its PID, TYPE (FCNTL, FLOCK: the locking calls it holds or waits through), MODE"
+                        + " (READ: shared, WRITE: exclusive), STATE (HELD or WAITING) and COMMAND line.",
+                "A Locket process shows once, with both types; of its waiting threads only the one that waits in"
+                        + " the kernel shows. PID and COMMAND are ? for a process this user may not inspect.",
+            },
+            exitCodeListHeading = "%nExit status:%n",
+            exitCodeList = {
+                " 0:the lock is free (nobody holds it)",
+                " 1:the lock is held",
+                "64:bad usage",
+                "66:LOCKFILE does not exist or cannot be examined",
+                "70:internal error",
+            },
+            footerHeading = "%nNotes:%n",
+            footer = {
+                "On Linux the holders come from /proc/locks. Elsewhere locket makes one exclusive attempt (released at"
+                        + " once) and prints only whether the lock is free or held.",
+                "A lock file named status: run a command under it with locket ./status COMMAND.",
+            })
+    static final class Status implements Callable<Integer> {
+        private static final Path PROC_LOCKS = Path.of("/proc/locks");
+
+        @Spec
+        private CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "LOCKFILE", description = "The lock file.")
+        private String lockFile;
+
+        @Parameters(index = "1..*", arity = "0..*", paramLabel = "MORE", hidden = true)
+        private List<String> more = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            if (!more.isEmpty() || !spec.commandLine().getParent().getParseResult().matchedOptions().isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "status takes one LOCKFILE and no options but"
+                        + " --help; to run a COMMAND under a lock file named status, write ./status");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Path path;
+            try {
+                path = Path.of(lockFile);
+            } catch (InvalidPathException e) {
+                return fail(err, EXIT_LOCK_FILE, lockFile + ": not a valid path: " + e.getReason());
+            }
+            return status(path, Files.isReadable(PROC_LOCKS), out, err);
+        }
+
+        /**
+         * Prints the status of the lock on {@code path} and returns the exit status.
+         *
+         * @param canList whether the system lists holders; if not, one exclusive attempt tells
+         */
+        static int status(Path path, boolean canList, PrintWriter out, PrintWriter err) {
+            if (!Files.exists(path)) {
+                return fail(err, EXIT_LOCK_FILE, path + ": no such file (a lock file is created when first locked)");
+            }
+            LockFile lock = Locket.lockFile(path);
+            List<LockHolder> holders;
+            List<LockHolder> waiters;
+            try {
+                if (!canList) {
+                    Optional<Lock> free = lock.tryAcquire();
+                    free.ifPresent(Lock::close);
+                    out.println(path + ": " + (free.isPresent() ? "free" : "held (this system cannot tell by whom)"));
+                    out.flush();
+                    return free.isPresent() ? 0 : 1;
+                }
+                holders = lock.holders();
+                waiters = lock.waiters();
+            } catch (IOException e) {
+                return fail(err, EXIT_LOCK_FILE, "cannot examine " + e.getMessage());
+            }
+            out.println(path + ": " + (holders.isEmpty() ? "free" : "held by " + count(holders.size()))
+                    + (waiters.isEmpty() ? "" : ", " + waiters.size() + " waiting"));
+            if (!holders.isEmpty() || !waiters.isEmpty()) {
+                List<String[]> rows = new ArrayList<>();
+                rows.add(new String[] {"PID", "TYPE", "MODE", "STATE", "COMMAND"});
+                holders.forEach(h -> rows.add(row(h, "HELD")));
+                waiters.forEach(w -> rows.add(row(w, "WAITING")));
+                table(rows).forEach(out::println);
+            }
+            out.flush();
+            return holders.isEmpty() ? 0 : 1;
+        }
+
+        private static String count(int processes) {
+            return processes == 1 ? "1 process" : processes + " processes";
+        }
+
+        private static String[] row(LockHolder h, String state) {
+            String command = h.command().map(c -> c.replaceAll("\\p{Cntrl}", " ")).orElse("?");
+            return new String[] {
+                h.pid() < 0 ? "?" : Long.toString(h.pid()),
+                String.join(",", h.protocols().stream().map(Enum::name).toList()),
+                h.isShared() ? "READ" : "WRITE",
+                state,
+                command,
+            };
+        }
+
+        /** Left-aligned columns two spaces apart; the last one (COMMAND) unpadded. */
+        static List<String> table(List<String[]> rows) {
+            int columns = rows.get(0).length;
+            int[] width = new int[columns];
+            for (String[] r : rows) {
+                for (int c = 0; c < columns - 1; c++) {
+                    width[c] = Math.max(width[c], r[c].length());
+                }
+            }
+            List<String> lines = new ArrayList<>(rows.size());
+            for (String[] r : rows) {
+                StringBuilder line = new StringBuilder();
+                for (int c = 0; c < columns - 1; c++) {
+                    line.append(r[c]).append(" ".repeat(width[c] - r[c].length() + 2));
+                }
+                lines.add(line.append(r[columns - 1]).toString());
+            }
+            return lines;
         }
     }
 

@@ -88,6 +88,38 @@ final class FlockInteropTest {
         }
     }
 
+    /**
+     * {@code locket -s} and {@code flock -s} hold the lock together; each side's exclusive lock is
+     * refused while the other shares it, both ways round.
+     */
+    @Test
+    void sharedLocketAndFlockHoldTogetherAndExcludeEachOthersExclusiveLock() throws Exception {
+        try (Proc flock = Proc.exec("flock", "--shared", lock(), "sh", "-c", "echo HOLDING; read line")) {
+            flock.expectOut("HOLDING");
+            try (Proc locket = Proc.locket("--shared", "--nonblock", lock(), "echo", "RAN")) {
+                assertThat(locket.waitFor()).as("locket -s while flock -s holds").isZero();
+                assertThat(locket.stdout()).isEqualTo("RAN");
+            }
+            try (Proc locket = Proc.locket("--nonblock", lock(), "echo", "RAN")) {
+                assertThat(locket.waitFor()).as("locket (exclusive) while flock -s holds").isEqualTo(1);
+            }
+            flock.send("go");
+            assertThat(flock.waitFor()).isZero();
+        }
+        try (Proc locket = Proc.locket("-s", lock(), "sh", "-c", "echo HOLDING; read line")) {
+            locket.expectOut("HOLDING");
+            try (Proc flock = Proc.exec("flock", "-s", "-n", lock(), "echo", "RAN")) {
+                assertThat(flock.waitFor()).as("flock -s while locket -s holds").isZero();
+                assertThat(flock.stdout()).isEqualTo("RAN");
+            }
+            try (Proc flock = Proc.exec("flock", "-x", "-n", lock(), "echo", "RAN")) {
+                assertThat(flock.waitFor()).as("flock -x while locket -s holds").isEqualTo(1);
+            }
+            locket.send("go");
+            assertThat(locket.waitFor()).isZero();
+        }
+    }
+
     private static Proc startAfter(Proc holder, String... locketArgs) throws Exception {
         holder.expectOut("HOLDING");
         return Proc.locket(locketArgs);

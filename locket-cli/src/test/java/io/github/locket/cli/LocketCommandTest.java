@@ -2,11 +2,16 @@ package io.github.locket.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.locket.Lock;
+import io.github.locket.Locket;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The parser, in process: usage errors, help and version never start a command. */
@@ -25,10 +30,112 @@ final class LocketCommandTest {
     void helpDescribesUsageAndExitStatusAndExitsZero() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString())
-                .contains("Usage: locket [--timeout SECONDS | --nonblock] [--conflict-exit-code N] [--verbose]")
-                .contains("LOCKFILE COMMAND [ARGS...]")
-                .contains("--nonblock", "--timeout", "--conflict-exit-code", "--verbose", "--version")
-                .contains("127", "126", "64", "66");
+                .contains("Usage: locket [--shared | --exclusive] [--timeout SECONDS | --nonblock]")
+                .contains("[--conflict-exit-code N] [--verbose] LOCKFILE COMMAND [ARGS...]")
+                .contains("       locket status LOCKFILE")
+                .contains("--shared", "--exclusive", "--nonblock", "--timeout", "--conflict-exit-code", "--verbose",
+                        "--version")
+                .contains("127", "126", "64", "66")
+                .contains("Commands:", "status")
+                .contains("./status")
+                .doesNotContain("[LOCKFILE]", "[COMMAND]");
+    }
+
+    @Test
+    void statusHelpDescribesTheColumnsAndExitStatusAndExitsZero() {
+        assertThat(run("status", "--help")).isZero();
+        assertThat(out.toString())
+                .contains("Usage: locket status LOCKFILE")
+                .contains("PID", "TYPE", "MODE", "STATE", "COMMAND", "HELD", "WAITING")
+                .contains("the lock is free", "the lock is held", "66", "64");
+    }
+
+    @Test
+    void sharedAndExclusiveExcludeEachOther() {
+        assertThat(run("--shared", "--exclusive", "/tmp/x.lock", "true")).isEqualTo(64);
+        assertThat(run("-s", "-x", "/tmp/x.lock", "true")).isEqualTo(64);
+        assertThat(err.toString()).contains("mutually exclusive").doesNotContain("Error:");
+    }
+
+    @Test
+    void sharedExclusiveAndFlocksDashEAreParsedBeforeTheLockFile() {
+        for (String option : new String[] {"-s", "--shared", "-x", "-e", "--exclusive"}) {
+            CommandLine.ParseResult parsed = LocketCommand.commandLine().parseArgs(option, "-n", "/tmp/x.lock", "ls", "-s");
+            assertThat(parsed.hasMatchedOption(option)).as(option).isTrue();
+            assertThat(parsed.matchedPositionalValue(1, "")).isEqualTo("ls");
+            assertThat(parsed.matchedPositionalValue(2, java.util.List.of())).isEqualTo(java.util.List.of("-s"));
+        }
+    }
+
+    /** {@code status} first is the subcommand; a lock file named status is reached another way. */
+    @Test
+    void statusFirstIsTheStatusCommandAndALockFileNamedStatusNeedsADirectoryOrDoubleDash() {
+        assertThat(LocketCommand.commandLine().parseArgs("status", "x.lock").hasSubcommand()).isTrue();
+        for (String[] args : new String[][] {{"./status", "make"}, {"--", "status", "make"}, {"-n", "--", "status", "make"}}) {
+            CommandLine.ParseResult parsed = LocketCommand.commandLine().parseArgs(args);
+            assertThat(parsed.hasSubcommand()).as(String.join(" ", args)).isFalse();
+            assertThat(parsed.matchedPositionalValue(0, "")).endsWith("status");
+            assertThat(parsed.matchedPositionalValue(1, "")).isEqualTo("make");
+        }
+        // After LOCKFILE, status is COMMAND like any other word.
+        CommandLine.ParseResult parsed = LocketCommand.commandLine().parseArgs("x.lock", "status");
+        assertThat(parsed.hasSubcommand()).isFalse();
+        assertThat(parsed.matchedPositionalValue(1, "")).isEqualTo("status");
+    }
+
+    @Test
+    void statusTakesOneLockFileAndNoOptionsAndSaysHowToNameALockFileStatus() {
+        assertThat(run("status", "make", "all")).isEqualTo(64);
+        assertThat(err.toString()).contains("status takes one LOCKFILE").contains("write ./status")
+                .contains("Try 'locket status --help'");
+        assertThat(run("-n", "status", "make")).isEqualTo(64);
+        assertThat(run("status")).isEqualTo(64);
+        assertThat(err.toString()).contains("locket: Missing required parameter: 'LOCKFILE'");
+        assertThat(run("status", "-s", "x.lock")).isEqualTo(64);
+        assertThat(err.toString()).contains("Unknown option: '-s'");
+    }
+
+    @Test
+    void statusOfAMissingFileExits66AndCreatesNothing(@TempDir Path dir) {
+        Path missing = dir.resolve("x.lock");
+        assertThat(run("status", missing.toString())).isEqualTo(66);
+        assertThat(err.toString().lines())
+                .containsExactly("locket: " + missing + ": no such file (a lock file is created when first locked)");
+        assertThat(missing).doesNotExist();
+    }
+
+    @Test
+    void statusOfAFreeLockSaysFreeAndExitsZero(@TempDir Path dir) throws Exception {
+        Path file = Files.createFile(dir.resolve("x.lock"));
+        assertThat(run("status", file.toString())).isZero();
+        assertThat(out.toString().lines()).containsExactly(file + ": free");
+    }
+
+    /** Where holders cannot be listed (Windows, macOS), one exclusive attempt tells free from held. */
+    @Test
+    void statusWhereHoldersCannotBeListedTriesTheLockOnceAndLetsGo(@TempDir Path dir) throws Exception {
+        Path file = Files.createFile(dir.resolve("x.lock"));
+        PrintWriter o = new PrintWriter(out, true);
+        PrintWriter e = new PrintWriter(err, true);
+        try (Lock reader = Locket.lockFile(file).shared().acquire()) {
+            assertThat(LocketCommand.Status.status(file, false, o, e)).isEqualTo(1);
+        }
+        assertThat(LocketCommand.Status.status(file, false, o, e)).isZero();
+        assertThat(out.toString().lines())
+                .containsExactly(file + ": held (this system cannot tell by whom)", file + ": free");
+        Locket.lockFile(file).tryAcquire().orElseThrow(() -> new AssertionError("the attempt kept the lock")).close();
+    }
+
+    @Test
+    void statusTableAlignsEveryColumnButTheLast() {
+        assertThat(LocketCommand.Status.table(java.util.List.of(
+                new String[] {"PID", "TYPE", "COMMAND"},
+                new String[] {"4242", "FCNTL,FLOCK", "java -jar locket.jar"},
+                new String[] {"?", "FLOCK", "?"})))
+                .containsExactly(
+                        "PID   TYPE         COMMAND",
+                        "4242  FCNTL,FLOCK  java -jar locket.jar",
+                        "?     FLOCK        ?");
     }
 
     @Test

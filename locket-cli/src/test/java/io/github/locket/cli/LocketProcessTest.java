@@ -125,6 +125,65 @@ final class LocketProcessTest {
     }
 
     @Test
+    void sharedLocketsHoldTogetherAndAnExclusiveOneWaitsForAllOfThem() throws Exception {
+        Path log = dir.resolve("log");
+        String reader = "echo HOLDING; read line; echo \"$0\" >> \"$1\"";
+        try (Proc first = Proc.locket("--shared", lock().toString(), "sh", "-c", reader, "first", log.toString());
+                Proc second = startAfter(first, "-s", lock().toString(), "sh", "-c", reader, "second", log.toString())) {
+            second.expectOut("HOLDING"); // both hold it now
+            try (Proc busy = Proc.locket("--nonblock", lock().toString(), "true")) {
+                assertThat(busy.waitFor()).as("exclusive while two share").isEqualTo(1);
+            }
+            try (Proc writer = Proc.locket("--verbose", "--exclusive", lock().toString(), "sh", "-c",
+                    "echo writer >> \"$0\"", log.toString())) {
+                writer.awaitErr("is locked by another process; waiting");
+                first.send("go");
+                assertThat(first.waitFor()).isZero();
+                second.send("go");
+                assertThat(second.waitFor()).isZero();
+                assertThat(writer.waitFor()).isZero();
+            }
+        }
+        assertThat(Files.readAllLines(log)).containsExactly("first", "second", "writer");
+    }
+
+    private static Proc startAfter(Proc holder, String... locketArgs) throws Exception {
+        holder.expectOut("HOLDING");
+        return Proc.locket(locketArgs);
+    }
+
+    @Test
+    void aSharedLocketWaitsForAnExclusiveOneThenRuns() throws Exception {
+        try (Proc holder = holder()) {
+            try (Proc busy = Proc.locket("-s", "-n", lock().toString(), "true")) {
+                assertThat(busy.waitFor()).as("shared while one holds it exclusively").isEqualTo(1);
+                assertThat(busy.stderr()).isEqualTo("locket: " + lock() + " is locked by another process (--nonblock)");
+            }
+            try (Proc reader = Proc.locket("--verbose", "--shared", "-w", "60", lock().toString(), "sh", "-c", "echo RAN")) {
+                reader.awaitErr("waiting up to 60 seconds");
+                holder.send("go");
+                assertThat(holder.waitFor()).isZero();
+                assertThat(reader.waitFor()).isZero();
+                assertThat(reader.stdout()).isEqualTo("RAN");
+            }
+        }
+    }
+
+    /** {@code locket status LOCKFILE} is the status command; a lock file named status is ./status. */
+    @Test
+    void aLockFileNamedStatusIsUsableWrittenWithItsDirectory() throws Exception {
+        try (Proc p = Proc.locketIn(dir, "./status", "sh", "-c", "echo RAN")) {
+            assertThat(p.waitFor()).isZero();
+            assertThat(p.stdout()).isEqualTo("RAN");
+        }
+        assertThat(dir.resolve("status")).exists();
+        try (Proc p = Proc.locketIn(dir, "status", "status")) {
+            assertThat(p.waitFor()).as("status of the file named status").isZero();
+            assertThat(p.stdout()).isEqualTo("status: free");
+        }
+    }
+
+    @Test
     void commandNotFoundExits127() throws Exception {
         try (Proc p = Proc.locket(lock().toString(), "no-such-command-here", "-x")) {
             assertThat(p.waitFor()).isEqualTo(127);

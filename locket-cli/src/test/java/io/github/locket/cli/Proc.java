@@ -34,8 +34,13 @@ final class Proc implements AutoCloseable {
     private final Thread errReader;
 
     private Proc(List<String> command) throws IOException {
+        this(command, null);
+    }
+
+    private Proc(List<String> command, Path workingDirectory) throws IOException {
         this.command = List.copyOf(command);
-        this.process = new ProcessBuilder(command).start();
+        this.process = new ProcessBuilder(command)
+                .directory(workingDirectory == null ? null : workingDirectory.toFile()).start();
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         this.outReader = reader(process.getInputStream(), out, outSeen, "out");
         this.errReader = reader(process.getErrorStream(), err, errSeen, "err");
@@ -44,6 +49,11 @@ final class Proc implements AutoCloseable {
     /** {@code java -cp <test class path> LocketCommand args...}: the command as users run it, minus the jar. */
     static Proc locket(String... args) throws IOException {
         return new Proc(java(LocketCommand.class, args));
+    }
+
+    /** As {@link #locket}, in {@code workingDirectory}. */
+    static Proc locketIn(Path workingDirectory, String... args) throws IOException {
+        return new Proc(java(LocketCommand.class, args), workingDirectory);
     }
 
     static Proc exec(String... command) throws IOException {

@@ -7,9 +7,12 @@ import io.github.locket.Locket;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +53,14 @@ import java.util.stream.Collectors;
  *       line take the lock, then print {@code THREADS name:daemon|user...} of threads started.
  *   <li>{@code pending PATH WAITERS}: start WAITERS acquisitions that cannot be granted (async,
  *       half of them timed), print {@code PENDING}, and return from {@code main}.
+ *   <li>{@code hold-as PATH shared|exclusive}: one attempt in that mode; if busy, print {@code
+ *       WAITING} and acquire, waiting as long as it takes; then as {@code hold}.
+ *   <li>{@code probe-as PATH shared|exclusive}: as {@code probe}, in that mode.
+ *   <li>{@code channel-hold PATH shared|exclusive}: the same as {@code hold-as} without Locket: a
+ *       JDK {@code FileChannel} (read and write) and its {@code tryLock(0, 1, shared)}, then
+ *       {@code lock(0, 1, shared)}: a classic POSIX record lock.
+ *   <li>{@code channel-probe PATH shared|exclusive}: one {@code FileChannel.tryLock(0, 1,
+ *       shared)}; print {@code FREE} (and release) or {@code BUSY}.
  * </ul>
  */
 public final class Child {
@@ -214,6 +225,47 @@ public final class Child {
                 say(started.toString());
                 break;
             }
+            case "hold-as": {
+                LockFile lockFile = mode(Locket.lockFile(path), args[2]);
+                Optional<Lock> free = lockFile.tryAcquire();
+                if (free.isEmpty()) {
+                    say("WAITING");
+                }
+                Lock lock = free.isPresent() ? free.get() : lockFile.acquire();
+                say("LOCKED");
+                awaitRelease(in);
+                lock.close();
+                say("RELEASED");
+                break;
+            }
+            case "probe-as": {
+                Optional<Lock> lock = mode(Locket.lockFile(path), args[2]).tryAcquire();
+                say(lock.isPresent() ? "FREE" : "BUSY");
+                lock.ifPresent(Lock::close);
+                break;
+            }
+            case "channel-hold": {
+                boolean shared = shared(args[2]);
+                try (FileChannel channel = channel(path)) {
+                    FileLock lock = channel.tryLock(0, 1, shared);
+                    if (lock == null) {
+                        say("WAITING");
+                        lock = channel.lock(0, 1, shared);
+                    }
+                    say("LOCKED");
+                    awaitRelease(in);
+                    lock.release();
+                }
+                say("RELEASED");
+                break;
+            }
+            case "channel-probe": {
+                try (FileChannel channel = channel(path)) {
+                    FileLock lock = channel.tryLock(0, 1, shared(args[2]));
+                    say(lock != null ? "FREE" : "BUSY");
+                }
+                break;
+            }
             default:
                 throw new IllegalArgumentException("unknown command: " + args[0]);
         }
@@ -222,11 +274,36 @@ public final class Child {
     private static void hold(Path path, BufferedReader in) throws Exception {
         Lock lock = Locket.lockFile(path).acquire();
         say("LOCKED");
+        awaitRelease(in);
+        lock.close();
+        say("RELEASED");
+    }
+
+    /** Returns when stdin says {@code release}, or ends. */
+    private static void awaitRelease(BufferedReader in) throws java.io.IOException {
         for (String line; (line = in.readLine()) != null && !line.equals("release"); ) {
             // wait for the order
         }
-        lock.close();
-        say("RELEASED");
+    }
+
+    private static boolean shared(String mode) {
+        switch (mode) {
+            case "shared":
+                return true;
+            case "exclusive":
+                return false;
+            default:
+                throw new IllegalArgumentException("mode must be shared or exclusive, not " + mode);
+        }
+    }
+
+    private static LockFile mode(LockFile lockFile, String mode) {
+        return shared(mode) ? lockFile.shared() : lockFile;
+    }
+
+    /** Read and write: a shared lock needs a readable channel. */
+    private static FileChannel channel(Path path) throws java.io.IOException {
+        return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
     }
 
     private static void loop(Path path, Path counter, Path log, int minMicros, int maxMicros, BufferedReader in)

@@ -57,6 +57,32 @@ public final class Children implements AutoCloseable {
         return start(List.of(), jvmOptions, System.getProperty("java.class.path"), args);
     }
 
+    /**
+     * Starts the child without any native binding, so that Locket falls back to the JDK's channel
+     * (classic POSIX locks, no {@code flock(2)}): the class path without JNA and, on Java 24+,
+     * native access denied (no FFM). On Java 22 and 23 the FFM binding cannot be denied this way:
+     * check {@link #canStartWithoutNativeBinding()} first.
+     */
+    public static Children startWithoutNativeBinding(String... args) throws IOException {
+        if (!canStartWithoutNativeBinding()) {
+            throw new IllegalStateException("Java " + Runtime.version().feature() + " cannot deny FFM to a child");
+        }
+        List<String> classPath = new ArrayList<>(List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator)));
+        try {
+            classPath.remove(codeSource(Class.forName("com.sun.jna.Native", false, Children.class.getClassLoader())));
+        } catch (ClassNotFoundException absent) {
+            // no JNA here either
+        }
+        List<String> options = Runtime.version().feature() >= 24 ? List.of("--illegal-native-access=deny") : List.of();
+        return start(List.of(), options, String.join(java.io.File.pathSeparator, classPath), args);
+    }
+
+    /** Whether {@link #startWithoutNativeBinding} can work on this Java: 17-21 (JNA only) or 24+. */
+    public static boolean canStartWithoutNativeBinding() {
+        int feature = Runtime.version().feature();
+        return feature < 22 || feature >= 24;
+    }
+
     /** Starts another main class, on the test class path, with the JIT as usual (for measurements). */
     public static Children startClass(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
         return new Children(new ProcessBuilder(command(List.of(), jvmOptions, System.getProperty("java.class.path"),
