@@ -32,9 +32,11 @@ import org.jspecify.annotations.Nullable;
  * gives it back and queues behind the operating system, so that a waiting process gets its turn.
  *
  * <p><b>Shared holders.</b> Any number of shared holders hold the lock together, with the
- * operating-system lock in shared mode. A shared acquisition joins them only while no exclusive
- * waiter is queued here and the budget above lasts; otherwise it queues, so that neither this
- * JVM's readers nor its continuous presence starves a writer.
+ * operating-system lock in shared mode. A shared acquisition joins them unless an exclusive waiter
+ * is queued here (then it queues behind it, so that readers here cannot starve a writer here).
+ * The budget above does not stop readers from joining: a reader that waited for another reader
+ * would wait for as long as that one holds, and a reader nested in another would deadlock. Across
+ * processes the kernel decides, and it grants a shared lock while a writer waits.
  *
  * <p>See {@code docs/design.md} for the transitions and who releases the lock on every path.
  */
@@ -158,7 +160,7 @@ final class FileEntry {
                     poll(POLL_MIN_NANOS);
                 }
                 outcome = new Attempt.Queued(w);
-            } else if (s == State.HELD && shared && osShared && queuedExclusive == 0 && !budgetSpent()) {
+            } else if (s == State.HELD && shared && osShared && queuedExclusive == 0) {
                 return new Attempt.Granted(grant(path, true)); // joins the shared holders
             } else if (s == State.VACANT && !shared && !starving && !budgetSpent()) {
                 return new Attempt.Granted(grant(path, false)); // barges in ahead of the woken waiter
@@ -371,7 +373,7 @@ final class FileEntry {
             });
         } else if (w.shared) {
             Next all = Next.NONE;
-            for (Waiter r = w; r != null && r.shared && !budgetSpent(); r = firstLive()) {
+            for (Waiter r = w; r != null && r.shared; r = firstLive()) {
                 unlink(r);
                 all = all.then(Next.deliver(env, r, grant(r.path, true)));
             }

@@ -145,12 +145,12 @@ public final class LockFile implements NamedLock {
      * every exclusive holder. Shares what this one learnt about the file, like {@link
      * #withTimeout(Duration)}.
      *
-     * <p>Readers and writers: in this JVM, a shared acquisition queues behind a waiting exclusive
-     * one, so a stream of readers here cannot starve a writer. Across processes the kernel keeps
-     * no queue: it grants a shared lock while a writer waits. This JVM admits new shared holders
-     * only within the budget that bounds all its in-JVM grants (64 grants or 10 ms), then gives
-     * the lock back once its holders are done, so a writer elsewhere gets its chance; but readers
-     * of several processes that overlap without pause can keep a writer out.
+     * <p>Readers and writers: in this JVM, a shared acquisition joins the shared holders unless an
+     * exclusive acquisition is queued here, and then waits behind it, so a stream of readers here
+     * cannot starve a writer here. Across processes the kernel keeps no queue: Linux grants a
+     * shared lock while a writer waits, so readers that overlap without pause, in any processes
+     * (this JVM's included), can keep another process's writer out for as long as they do. When
+     * that matters, have readers pause now and then, or use exclusive locks.
      *
      * <p>On Linux both halves are taken in shared mode ({@code F_RDLCK} and {@code LOCK_SH}), so
      * {@code flock -s}, Python's {@code fcntl.flock(fd, LOCK_SH)} and Java's {@code

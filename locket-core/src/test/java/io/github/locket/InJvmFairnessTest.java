@@ -165,6 +165,20 @@ final class InJvmFairnessTest {
     }
 
     @Test
+    void aReaderJoinsOtherReadersHoweverLongTheyHaveHeldTheLock() throws Exception {
+        LockFile shared = Locket.lockFile(dir.resolve("a.lock")).shared();
+        Lock first = shared.acquire();
+        long since = System.nanoTime();
+        await().pollInterval(Duration.ofMillis(1)).until(() -> System.nanoTime() - since > 2 * FileEntry.MAX_HOLD_NANOS);
+        Lock second = shared.tryAcquire().orElseThrow(() -> new AssertionError("a reader kept out after 20 ms"));
+        try (Lock nested = shared.withTimeout(Duration.ofSeconds(5)).acquire()) { // would deadlock if readers queued
+            assertThat(nested.isHeld()).isTrue();
+        }
+        second.close();
+        first.close();
+    }
+
+    @Test
     void queuedReadersAreServedTogether() throws Exception {
         LockFile exclusive = Locket.lockFile(dir.resolve("a.lock"));
         Lock w = exclusive.acquire();
