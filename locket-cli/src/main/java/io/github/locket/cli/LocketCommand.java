@@ -23,6 +23,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -116,7 +117,7 @@ public final class LocketCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
-    private Mode mode;
+    private @Nullable Mode mode;
 
     /** --shared and --exclusive exclude each other. */
     static final class Mode {
@@ -129,11 +130,12 @@ public final class LocketCommand implements Callable<Integer> {
         @Option(
                 names = {"-x", "-e", "--exclusive"},
                 description = "Take an exclusive lock (the default; accepted for flock compatibility).")
+        @SuppressWarnings("UnusedVariable") // exclusive is the default: the option only has to parse
         private boolean exclusive;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
-    private Waiting waiting;
+    private @Nullable Waiting waiting;
 
     /** --timeout and --nonblock exclude each other. */
     static final class Waiting {
@@ -253,7 +255,8 @@ public final class LocketCommand implements Callable<Integer> {
             }
         } catch (LockTimeoutException e) {
             return fail(err, conflictExitCode,
-                    "timed out after " + seconds(timeout) + " seconds waiting for the lock on " + path);
+                    "timed out after " + seconds(timeout == null ? Duration.ZERO : timeout) + " seconds waiting for the lock on "
+                            + path);
         } catch (IOException e) {
             return fail(err, EXIT_LOCK_FILE, "cannot lock " + e.getMessage());
         }
@@ -265,7 +268,7 @@ public final class LocketCommand implements Callable<Integer> {
                 lock.close();
             } catch (UncheckedIOException e) {
                 // The core closed the descriptor, which released the lock anyway; COMMAND's status stands.
-                say(err, "warning: releasing " + e.getCause().getMessage());
+                say(err, "warning: releasing " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
             }
         }
         return status;
@@ -297,7 +300,7 @@ public final class LocketCommand implements Callable<Integer> {
     }
 
     private String optionName() {
-        return waiting.nonblock ? "--nonblock" : "--timeout 0";
+        return waiting != null && waiting.nonblock ? "--nonblock" : "--timeout 0";
     }
 
     private int cannotExecute(PrintWriter err, IOException e) {
@@ -347,8 +350,8 @@ public final class LocketCommand implements Callable<Integer> {
      * carries on.
      */
     static final class Supervisor extends Thread {
-        private Process child; // guarded by this
-        private Lock lock; // guarded by this
+        private @Nullable Process child; // guarded by this
+        private @Nullable Lock lock; // guarded by this
         private boolean stopping; // guarded by this
 
         Supervisor() {
@@ -377,7 +380,7 @@ public final class LocketCommand implements Callable<Integer> {
         }
 
         /** Starts COMMAND unless this JVM is exiting (then null), so that the hook cannot miss it. */
-        synchronized Process start(ProcessBuilder builder) throws IOException {
+        synchronized @Nullable Process start(ProcessBuilder builder) throws IOException {
             if (stopping) {
                 return null;
             }
