@@ -304,7 +304,18 @@ final class LocketMetricsTest {
                 } catch (CancellationException cancelled) {
                     // the cancellation won
                 }
-                assertThat(free()).as("round %d: free once both are done", i).isTrue();
+                if (!free()) { // say who holds it, and whether that passes, to tell a leak from a late release
+                    String holders = lockFile().holders().toString();
+                    boolean freeSoonAfter;
+                    try {
+                        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(10)).until(this::free);
+                        freeSoonAfter = true;
+                    } catch (org.awaitility.core.ConditionTimeoutException stillBusy) {
+                        freeSoonAfter = false;
+                    }
+                    assertThat(false).as("round %d: busy once both were done; holders %s; free a moment later: %s", i,
+                            holders, freeSoonAfter).isTrue();
+                }
             }
         } finally {
             releaser.shutdownNow();
