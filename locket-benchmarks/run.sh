@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds and runs every Locket benchmark, then writes docs/benchmarks.md and docs/handoff-cdf.png.
 #
-#   locket-benchmarks/run.sh            # from anywhere in a clone; about 7-9 minutes on 2 cores
-#   QUICK=1 locket-benchmarks/run.sh    # a smoke run in about 3 minutes: same steps, fewer samples
+#   locket-benchmarks/run.sh            # from anywhere in a clone; about 10 minutes on 2 cores
+#   QUICK=1 locket-benchmarks/run.sh    # a smoke run in about 4 minutes: same steps, fewer samples
+#   BASELINE=none locket-benchmarks/run.sh   # without the side-by-side run of v0.1's core
+#
+# BASELINE (default 31a950c, the last commit of the core before its redesign) is built from this
+# clone's history and measured in the same run: the uncontended JMH benchmark with its JAR ahead of
+# the benchmarks' class path, and the hand-off with peers that load it.
 #
 # Needs Linux (it reads /proc), a JDK 17+ (JAVA_HOME or java on PATH) and Debian's python3-locket
 # for the comparison with Python's locket; as root on Debian it installs what is missing with
@@ -17,6 +22,7 @@ JAR=locket-benchmarks/target/benchmarks.jar
 PYDIR=locket-benchmarks/src/main/python
 PYTHON=/usr/bin/python3 # Debian's interpreter: the one that sees python3-locket
 QUICK=${QUICK:-}
+BASELINE=${BASELINE:-31a950c}
 
 log() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - START ))"; }
 
@@ -42,6 +48,16 @@ log "building (tests skipped: this is the benchmark run, ./mvnw verify runs them
 ./mvnw -B -q -DskipTests -pl locket-benchmarks -am package
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
+BASE_JAR=
+if [ "$BASELINE" != none ]; then
+  log "building the baseline core ($BASELINE)"
+  BASE_DIR=$(mktemp -d)
+  git worktree add -q --detach "$BASE_DIR" "$BASELINE"
+  (cd "$BASE_DIR" && ./mvnw -B -q -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip -pl locket-core package)
+  cp "$BASE_DIR"/locket-core/target/locket-core-*-SNAPSHOT.jar "$RESULTS/baseline-core.jar"
+  git worktree remove --force "$BASE_DIR"
+  BASE_JAR=$RESULTS/baseline-core.jar
+fi
 
 # Runs a command, records it (exactly as run, from the repository root) for docs/benchmarks.md,
 # and keeps its output in $RESULTS/<tag>.log.
@@ -70,14 +86,26 @@ fi
   echo "env.pythonLocket=$(dpkg-query -W -f='${Version}' python3-locket 2>/dev/null || echo unknown)"
   echo "env.load=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "env.commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . ':!docs' 2>/dev/null || echo ' (with local changes)')"
+  echo "env.baseline=$BASELINE"
 } >"$RESULTS/env.properties"
 
 # --- in one JVM: JMH ----------------------------------------------------------------------
 run jmh-uncontended "$JAVA" "${NATIVE[@]}" -jar "$JAR" 'UncontendedBenchmark|FcntlOnlyBenchmark|ReactiveBenchmark' "${JMH_U[@]}" \
   -rf json -rff "$RESULTS/jmh-uncontended.json"
+if [ -n "$BASE_JAR" ]; then
+  # The same benchmarks with the baseline's classes first on the class path (JMH's forks inherit it).
+  run jmh-baseline "$JAVA" "${NATIVE[@]}" -cp "$BASE_JAR:$JAR" org.openjdk.jmh.Main \
+    'UncontendedBenchmark.(acquireClose|rawSyscalls)$' "${JMH_U[@]}" -rf json -rff "$RESULTS/jmh-baseline-uncontended.json"
+fi
 for t in 1 2 4 8; do
   run jmh-contended "$JAVA" "${NATIVE[@]}" -jar "$JAR" ContendedBenchmark -t "$t" "${JMH_C[@]}" \
     -rf json -rff "$RESULTS/jmh-contended-t$t.json"
+done
+run jmh-readers-writers "$JAVA" "${NATIVE[@]}" -jar "$JAR" ReadersWritersBenchmark -p work=0 -tg 3,1 "${JMH_C[@]}" \
+  -rf json -rff "$RESULTS/jmh-readers-writers.json"
+for t in 1 2 4 8; do
+  run jmh-contended-sample "$JAVA" "${NATIVE[@]}" -jar "$JAR" 'ContendedBenchmark.(locket|baselineReentrantLock)$' \
+    -bm sample -tu us -t "$t" "${JMH_C[@]}" -rf json -rff "$RESULTS/jmh-contended-sample-t$t.json"
 done
 
 # --- Python's locket, uncontended and timeouts --------------------------------------------
@@ -86,6 +114,7 @@ run python-timeouts "$PYTHON" $PYDIR/timeouts.py "$RESULTS/python-timeouts.prope
 
 # --- across processes ---------------------------------------------------------------------
 CP=("${NATIVE[@]}" -cp "$JAR" -Dlocket.bench.pydir="$PYDIR" -Dlocket.bench.python="$PYTHON")
+[ -n "$BASE_JAR" ] && CP+=(-Dlocket.bench.baseline.jar="$BASE_JAR")
 B=io.github.locket.benchmarks
 run handoff "$JAVA" "${CP[@]}" $B.HandoffLatency "$RESULTS/handoff.properties" "$ROUNDS" "$WARMUP"
 run throughput "$JAVA" "${CP[@]}" $B.ProcessThroughput "$RESULTS/throughput.properties" "$SECONDS_EACH"

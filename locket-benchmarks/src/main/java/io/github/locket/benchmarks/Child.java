@@ -44,9 +44,17 @@ final class Child implements AutoCloseable {
         reader.start();
     }
 
+    /**
+     * Strategies measured on the baseline build of Locket (v0.1): {@code v01-locket} runs {@link
+     * Peer}'s {@code locket} with the JAR of {@code -Dlocket.bench.baseline.jar} ahead of this
+     * class path, so that its classes are the baseline's.
+     */
+    static final String BASELINE = "v01-";
+
     /** Starts a peer for {@code strategy} (see {@link Peer}; {@code python*} runs peer.py) on {@code lockFile}. */
     static Child start(String strategy, Path lockFile) throws IOException {
         List<String> command = new ArrayList<>();
+        String peerStrategy = strategy;
         if (strategy.startsWith("python")) {
             command.add(python());
             command.add(pythonScript("peer.py").toString());
@@ -56,11 +64,20 @@ final class Child implements AutoCloseable {
             if (Runtime.version().feature() >= 22) {
                 command.add("--enable-native-access=ALL-UNNAMED"); // Locket's FFM flock(2) binding
             }
+            String classPath = System.getProperty("java.class.path");
+            if (strategy.startsWith(BASELINE)) {
+                String baseline = System.getProperty("locket.bench.baseline.jar");
+                if (baseline == null) {
+                    throw new IllegalStateException(strategy + " needs -Dlocket.bench.baseline.jar (run.sh builds it)");
+                }
+                classPath = baseline + java.io.File.pathSeparator + classPath;
+                peerStrategy = strategy.substring(BASELINE.length());
+            }
             command.add("-cp");
-            command.add(System.getProperty("java.class.path"));
+            command.add(classPath);
             command.add(Peer.class.getName());
         }
-        command.add(strategy);
+        command.add(peerStrategy);
         command.add(lockFile.toString());
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         Child c = new Child(strategy, p);

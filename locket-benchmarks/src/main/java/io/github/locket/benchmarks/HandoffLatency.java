@@ -36,7 +36,7 @@ public final class HandoffLatency {
         Path out = Path.of(args[0]);
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
-        List<String> strategies = args.length > 3 ? List.of(args).subList(3, args.length) : STRATEGIES;
+        List<String> strategies = args.length > 3 ? List.of(args).subList(3, args.length) : defaultStrategies();
         Path dir = Files.createTempDirectory("locket-handoff");
         Random random = new Random(42);
         Results results = Results.create().put("handoff.rounds", rounds).put("handoff.warmup", warmup)
@@ -86,6 +86,17 @@ public final class HandoffLatency {
                     Results.percentile(sorted, 99) / 1e3, blocked, rounds, (System.nanoTime() - started) / 1e9);
         }
         results.write(out);
+    }
+
+    /** {@link #STRATEGIES}, and Locket's on the baseline build when run.sh built one ({@link Child#BASELINE}). */
+    private static List<String> defaultStrategies() {
+        if (System.getProperty("locket.bench.baseline.jar") == null) {
+            return STRATEGIES;
+        }
+        List<String> all = new ArrayList<>(STRATEGIES);
+        all.add(Child.BASELINE + "locket-timeout");
+        all.add(Child.BASELINE + "locket");
+        return all;
     }
 
     /** Whether a thread of process {@code pid} is inside fcntl(2) or flock(2) right now. */

@@ -40,6 +40,7 @@ public final class Report {
         Files.createDirectories(docs);
         Report r = new Report(Results.readAll(results));
         r.loadJmh(results);
+        r.loadSecondary(results);
         r.loadCommands(results.resolve("commands.tsv"));
         String body = r.body(docs);
         String analysis = args.length > 2 && Files.exists(Path.of(args[2]))
@@ -57,6 +58,9 @@ public final class Report {
      * mean: on a shared machine a burst of someone else's work spoils an iteration or two, and the
      * median shrugs that off; the range of the iterations is shown next to it.
      */
+    private static final Pattern P999 = Pattern.compile("\"99\\.9\"\\s*:\\s*([0-9.Ee+-]+)");
+    private static final Pattern P50 = Pattern.compile("\"50\\.0\"\\s*:\\s*([0-9.Ee+-]+)");
+
     private void loadJmh(Path results) throws IOException {
         Pattern name = Pattern.compile("\"benchmark\"\\s*:\\s*\"([^\"]+)\"");
         Pattern threads = Pattern.compile("\"threads\"\\s*:\\s*(\\d+)");
@@ -64,11 +68,29 @@ public final class Report {
         try (var files = Files.list(results)) {
             for (Path f : (Iterable<Path>) files.filter(x -> x.getFileName().toString().matches("jmh-.*\\.json")).sorted()::iterator) {
                 String json = Files.readString(f, StandardCharsets.UTF_8);
+                // jmh-baseline-*.json: the same benchmarks on the baseline build (v0.1 of the core).
+                String prefix = f.getFileName().toString().startsWith("jmh-baseline-") ? "baseline." : "";
+                boolean sample = f.getFileName().toString().contains("-sample-");
                 for (String block : json.split("\"jmhVersion\"")) {
                     Matcher n = name.matcher(block);
                     Matcher t = threads.matcher(block);
+                    if (!n.find() || !t.find()) {
+                        continue;
+                    }
+                    String full = n.group(1);
+                    String key = prefix + full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1);
+                    if (sample) {
+                        // SampleTime: the percentiles of single operations, in the JSON's unit (us/op).
+                        Matcher p999 = P999.matcher(block);
+                        Matcher p50 = P50.matcher(block);
+                        if (p999.find() && p50.find()) {
+                            jmh.put(key + ".p99.9.t" + t.group(1), new double[] {Double.parseDouble(p999.group(1)), 0, 0, 1});
+                            jmh.put(key + ".p50.t" + t.group(1), new double[] {Double.parseDouble(p50.group(1)), 0, 0, 1});
+                        }
+                        continue;
+                    }
                     Matcher r = raw.matcher(block);
-                    if (!n.find() || !t.find() || !r.find()) {
+                    if (!r.find()) {
                         continue;
                     }
                     double[] its = Arrays.stream(r.group(1).replace("[", "").split(","))
@@ -78,11 +100,24 @@ public final class Report {
                     }
                     double median = its.length % 2 == 1 ? its[its.length / 2]
                             : (its[its.length / 2 - 1] + its[its.length / 2]) / 2;
-                    String full = n.group(1);
-                    String key = full.substring(full.lastIndexOf('.', full.lastIndexOf('.') - 1) + 1);
                     jmh.put(key + ".t" + t.group(1), new double[] {median, its[0], its[its.length - 1], its.length});
                 }
             }
+        }
+    }
+
+    /** Secondary metrics of JMH groups (readers and writers): "method" -> ops/s, from jmh-readers-writers.json. */
+    private final Map<String, Double> secondary = new TreeMap<>();
+
+    private void loadSecondary(Path results) throws IOException {
+        Path f = results.resolve("jmh-readers-writers.json");
+        if (!Files.exists(f)) {
+            return;
+        }
+        String json = Files.readString(f, StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("\"([A-Za-z]+)\"\\s*:\\s*\\{\\s*\"score\"\\s*:\\s*([0-9.Ee+-]+)").matcher(json);
+        while (m.find()) {
+            secondary.put(m.group(1), Double.parseDouble(m.group(2)));
         }
     }
 
@@ -146,29 +181,31 @@ public final class Report {
     private String body(Path docs) throws IOException {
         uncontended();
         contended();
+        readersWriters();
         handoff(docs);
         throughput();
         waiters();
         timeouts();
         descriptors();
-        issue2();
         return md.toString();
     }
 
     private void uncontended() {
         md.append("## Uncontended acquire and release (JMH)\n\n");
         md.append("One thread, nothing else on the lock; each method locks byte [0,1) of its own file. Locket takes\n")
-                .append("every protocol in `Locket.protocols()` (see the top): with FLOCK that is a second system call\n")
-                .append("each way, which the fcntl-only row separates out. The JVM floor is\n")
-                .append("`FileChannel.lock(0, 1, false)` + `release()` on a channel opened once, which is what Locket does under\n")
-                .append("the hood (it keeps the descriptor open between acquisitions). Python's locket opens the file on every\n")
+                .append("every protocol in `Locket.protocols()` (see the top). The floor is the same system calls made by hand\n")
+                .append("on a descriptor opened once, through the same binding (JNA): `F_OFD_SETLK` and `flock(LOCK_EX|LOCK_NB)`,\n")
+                .append("then `flock(LOCK_UN)` and `F_UNLCK`. The JVM's own floor is `FileChannel.lock(0, 1, false)` + `release()`\n")
+                .append("on an open channel (`fcntl` only, through the JDK's lock table). Python's locket opens the file on every\n")
                 .append("acquisition (`open(path, \"wb\")`), so it pays for the open and close as well.\n\n");
+        double floor = score("UncontendedBenchmark.rawSyscalls.t1");
         double raw = score("UncontendedBenchmark.rawLockRelease.t1");
         double py = number("python.uncontended.untimed.ns");
         double pyTimed = number("python.uncontended.timed.ns");
-        md.append("| operation | ns/op: median of the iterations (range) | vs raw FileChannel | vs Python locket (no timeout) |\n|---|---|---|---|\n");
+        md.append("| operation | ns/op: median of the iterations (range) | vs system-call floor | vs raw FileChannel | vs Python locket (no timeout) |\n|---|---|---|---|---|\n");
         String[][] rows = {
-            {"UncontendedBenchmark.rawLockRelease.t1", "raw `FileChannel.lock`+`release` (floor)"},
+            {"UncontendedBenchmark.rawSyscalls.t1", "system calls by hand, Locket's protocols (floor)"},
+            {"UncontendedBenchmark.rawLockRelease.t1", "raw `FileChannel.lock`+`release`"},
             {"UncontendedBenchmark.rawTryLockRelease.t1", "raw `FileChannel.tryLock`+`release`"},
             {"UncontendedBenchmark.acquireClose.t1", "Locket `acquire()`+`close()`, no timeout"},
             {"UncontendedBenchmark.acquireCloseWithTimeout.t1", "Locket `acquire()`+`close()`, 30 s timeout"},
@@ -178,30 +215,38 @@ public final class Report {
             {"ReactiveBenchmark.acquireBlockClose.t1", "Locket reactive `ReactiveLocket.acquire(lf).block()`+`close()`, 30 s timeout"},
             {"ReactiveBenchmark.acquireBlockCloseUntimed.t1", "Locket reactive `ReactiveLocket.acquire(lf).block()`+`close()`, no timeout"},
             {"ReactiveBenchmark.withLockBlock.t1", "Locket reactive `withLock(lf, lock -> Mono.just(1)).block()`, 30 s timeout"},
+            {"baseline.UncontendedBenchmark.rawSyscalls.t1", "baseline run: system calls by hand (floor)"},
+            {"baseline.UncontendedBenchmark.acquireClose.t1", "baseline run: v0.1 Locket `acquire()`+`close()`, no timeout"},
         };
         for (String[] row : rows) {
             double[] s = jmh.get(row[0]);
             if (s == null) {
-                if (row[0].startsWith("Reactive")) {
-                    md.append("| ").append(row[1]).append(" | not measured in this run | | |\n");
-                }
                 continue;
             }
-            md.append("| ").append(row[1]).append(" | ").append(scoreText(s))
+            double rowFloor = row[0].startsWith("baseline.") ? score("baseline.UncontendedBenchmark.rawSyscalls.t1") : floor;
+            md.append("| ").append(row[1]).append(" | ").append(scoreText(s)).append(" | ").append(ratio(s[0], rowFloor))
                     .append(" | ").append(ratio(s[0], raw)).append(" | ").append(ratio(s[0], py)).append(" |\n");
         }
         md.append("| Python locket `acquire()`+`release()`, no timeout | ").append(fmt(py)).append(" (median of 5 runs) | ")
-                .append(ratio(py, raw)).append(" | 1.00x |\n");
+                .append(ratio(py, floor)).append(" | ").append(ratio(py, raw)).append(" | 1.00x |\n");
         md.append("| Python locket `acquire()`+`release()`, 30 s timeout | ").append(fmt(pyTimed)).append(" (median of 5 runs) | ")
-                .append(ratio(pyTimed, raw)).append(" | ").append(ratio(pyTimed, py)).append(" |\n\n");
-        md.append(cmd("jmh-uncontended")).append(cmd("python-uncontended"));
+                .append(ratio(pyTimed, floor)).append(" | ").append(ratio(pyTimed, raw)).append(" | ").append(ratio(pyTimed, py)).append(" |\n\n");
+        md.append("The baseline rows come from a JMH run of their own in the same run.sh, with v0.1 of the core (the last\n")
+                .append("commit before its redesign, `").append(p.getProperty("env.baseline", "?"))
+                .append("`) ahead of this build on the class path; each is compared with the floor measured in that same JMH run.\n\n");
+        md.append(cmd("jmh-uncontended")).append(cmd("jmh-baseline")).append(cmd("python-uncontended"));
 
         double acquire = score("UncontendedBenchmark.acquireClose.t1");
         double async = score("UncontendedBenchmark.acquireAsyncJoinClose.t1");
-        goal("Uncontended `acquire`+`close` vs raw `FileChannel.lock`+`release`", fmt(acquire) + " ns vs " + fmt(raw) + " ns",
-                ratio(acquire, raw), "<= 1.3x", le(acquire / raw, 1.3));
-        goal("Uncontended `acquireAsync().join()`+`close` vs raw", fmt(async) + " ns vs " + fmt(raw) + " ns",
-                ratio(async, raw), "<= 1.6x", le(async / raw, 1.6));
+        goal("Uncontended `acquire`+`close` vs the system-call floor of the same protocols", fmt(acquire) + " ns vs " + fmt(floor) + " ns",
+                ratio(acquire, floor), "<= 1.1x", le(acquire / floor, 1.1));
+        goal("Uncontended `acquireAsync().join()`+`close` vs the same floor", fmt(async) + " ns vs " + fmt(floor) + " ns",
+                ratio(async, floor), "<= 1.6x", le(async / floor, 1.6));
+        double baseAcquire = score("baseline.UncontendedBenchmark.acquireClose.t1");
+        double baseFloor = score("baseline.UncontendedBenchmark.rawSyscalls.t1");
+        goal("Uncontended `acquire`+`close`, over the floor, vs v0.1's in the same run", fmt(acquire / floor) + "x vs "
+                + fmt(baseAcquire / baseFloor) + "x the floor", ratio(acquire / floor, baseAcquire / baseFloor), "<= 1.0x",
+                le((acquire / floor) / (baseAcquire / baseFloor), 1.0));
         goal("Uncontended: faster than Python locket", fmt(py) + " ns (Python) vs " + fmt(acquire) + " ns",
                 ratio(py, acquire) + " faster", ">= 5x", ge(py / acquire, 5));
     }
@@ -209,11 +254,16 @@ public final class Report {
     private void contended() {
         md.append("## In-JVM contended throughput (JMH)\n\n");
         md.append("N threads of one JVM acquire and release one lock file in a loop, empty critical section. Baseline: a\n")
-                .append("`ReentrantLock` guarding a raw `FileChannel` lock, unfair (the JDK default: a releasing thread may take\n")
-                .append("the lock straight back) and fair (first come, first served, which is what Locket promises).\n\n");
-        md.append("Each figure is ops/s, the median of the measurement iterations (their range in brackets).\n\n");
-        md.append("| threads | ReentrantLock + FileChannel | fair ReentrantLock + FileChannel | Locket `acquire`+`close` | Locket vs baseline | Locket vs fair baseline |\n")
-                .append("|---|---|---|---|---|---|\n");
+                .append("`ReentrantLock` guarding a raw `FileChannel` lock plus, when Locket takes it, `flock(2)` on a\n")
+                .append("descriptor of its own (the same protocols), unfair (the JDK default: a releasing thread may take the\n")
+                .append("lock straight back) and fair (first come, first served). Locket barges like the unfair lock, but serves a\n")
+                .append("waiter first once it has waited 1 ms, and keeps the operating-system lock across its own threads'\n")
+                .append("grants for at most 64 grants or 10 ms.\n\n");
+        md.append("Each figure is ops/s, the median of the measurement iterations (their range in brackets). The last two\n")
+                .append("columns are the 99.9th percentile of one acquire+close, from a separate JMH run in sample mode: how long\n")
+                .append("the unluckiest acquisitions wait.\n\n");
+        md.append("| threads | ReentrantLock + FileChannel | fair ReentrantLock + FileChannel | Locket `acquire`+`close` | Locket vs baseline | Locket vs fair baseline | p99.9: baseline | p99.9: Locket |\n")
+                .append("|---|---|---|---|---|---|---|---|\n");
         for (int t : new int[] {1, 2, 4, 8}) {
             double base = score("ContendedBenchmark.baselineReentrantLock.t" + t);
             double fair = score("ContendedBenchmark.baselineFairReentrantLock.t" + t);
@@ -224,11 +274,40 @@ public final class Report {
             md.append("| ").append(t).append(" | ").append(ops("ContendedBenchmark.baselineReentrantLock.t" + t))
                     .append(" | ").append(ops("ContendedBenchmark.baselineFairReentrantLock.t" + t))
                     .append(" | ").append(ops("ContendedBenchmark.locket.t" + t))
-                    .append(" | ").append(ratio(locket, base)).append(" | ").append(ratio(locket, fair)).append(" |\n");
-            goal("In-JVM contended throughput, " + t + " thread" + (t > 1 ? "s" : "") + ", vs ReentrantLock + FileChannel",
-                    fmt(locket) + " vs " + fmt(base) + " ops/s", ratio(locket, base), ">= 1.0x", ge(locket / base, 1.0));
+                    .append(" | ").append(ratio(locket, base)).append(" | ").append(ratio(locket, fair))
+                    .append(" | ").append(usOp("ContendedBenchmark.baselineReentrantLock.p99.9.t" + t))
+                    .append(" | ").append(usOp("ContendedBenchmark.locket.p99.9.t" + t)).append(" |\n");
+            goal("In-JVM contended throughput, " + t + " thread" + (t > 1 ? "s" : "") + ", vs unfair ReentrantLock + FileChannel, same protocols",
+                    fmt(locket) + " vs " + fmt(base) + " ops/s (p99.9 " + usOp("ContendedBenchmark.locket.p99.9.t" + t) + " vs "
+                            + usOp("ContendedBenchmark.baselineReentrantLock.p99.9.t" + t) + ")",
+                    ratio(locket, base), ">= 1.0x", ge(locket / base, 1.0));
         }
-        md.append('\n').append(cmd("jmh-contended"));
+        md.append('\n').append(cmd("jmh-contended")).append(cmd("jmh-contended-sample"));
+    }
+
+    private void readersWriters() {
+        md.append("## Readers and writers in one JVM (JMH)\n\n");
+        md.append("Three threads take the lock shared and one exclusive, in a loop, empty critical section (a JMH group).\n")
+                .append("Baseline: a `ReentrantReadWriteLock` (unfair) with a shared `FileChannel` lock that the first reader takes\n")
+                .append("and the last releases, and an exclusive one for the writer (`fcntl` only). Figures are ops/s.\n\n");
+        double lr = secondary.getOrDefault("locketRead", Double.NaN);
+        double lw = secondary.getOrDefault("locketWrite", Double.NaN);
+        double br = secondary.getOrDefault("baselineRead", Double.NaN);
+        double bw = secondary.getOrDefault("baselineWrite", Double.NaN);
+        md.append("| | total | reads (3 threads) | writes (1 thread) |\n|---|---|---|---|\n");
+        md.append("| `ReentrantReadWriteLock` + `FileChannel` | ").append(fmt(br + bw)).append(" | ").append(fmt(br))
+                .append(" | ").append(fmt(bw)).append(" |\n");
+        md.append("| Locket `shared()` and exclusive | ").append(fmt(lr + lw)).append(" | ").append(fmt(lr))
+                .append(" | ").append(fmt(lw)).append(" |\n");
+        md.append("| Locket vs baseline | ").append(ratio(lr + lw, br + bw)).append(" | ").append(ratio(lr, br))
+                .append(" | ").append(ratio(lw, bw)).append(" |\n\n");
+        md.append(cmd("jmh-readers-writers"));
+    }
+
+    /** A SampleTime percentile (JMH's us/op) as text. */
+    private String usOp(String key) {
+        double v = score(key);
+        return Double.isNaN(v) ? "-" : v >= 1000 ? String.format("%.1f ms", v / 1000) : String.format("%.1f \u00b5s", v);
     }
 
     private void handoff(Path docs) throws IOException {
@@ -268,9 +347,20 @@ public final class Report {
                 + p.getProperty("handoff.rounds", "?") + " hand-offs each)", series);
 
         long timed = pct("handoff.locket-timeout.samples", 50);
+        long untimed = pct("handoff.locket.samples", 50);
         long pyTimed = pct("handoff.python-timeout.samples", 50);
+        long pyBlocking = pct("handoff.python.samples", 50);
         goal("Hand-off median, Locket with timeout vs raw blocking `FileChannel.lock`", micros(timed) + " vs " + micros(raw),
                 ratio(timed, raw), "<= 1.2x", le((double) timed / raw, 1.2));
+        goal("Hand-off median, Locket without timeout vs raw blocking `FileChannel.lock`", micros(untimed) + " vs " + micros(raw),
+                ratio(untimed, raw), "<= 1.2x", le((double) untimed / raw, 1.2));
+        goal("Hand-off median, Locket with timeout vs Python's blocking locket (no timeout)", micros(timed) + " vs "
+                + micros(pyBlocking), ratio(timed, pyBlocking), "<= 1.0x", le((double) timed / pyBlocking, 1.0));
+        goal("Hand-off median, Locket without timeout vs Python's blocking locket", micros(untimed) + " vs "
+                + micros(pyBlocking), ratio(untimed, pyBlocking), "<= 1.0x", le((double) untimed / pyBlocking, 1.0));
+        long baseTimed = pct("handoff.v01-locket-timeout.samples", 50);
+        goal("Hand-off median, Locket with timeout vs v0.1's, same run", micros(timed) + " vs " + micros(baseTimed),
+                ratio(timed, baseTimed), "<= 1.0x", le((double) timed / baseTimed, 1.0));
         goal("Hand-off median: faster than Python locket with a timeout", micros(pyTimed) + " (Python) vs " + micros(timed),
                 ratio(pyTimed, timed) + " faster", ">= 100x", ge((double) pyTimed / timed, 100));
     }
@@ -299,6 +389,14 @@ public final class Report {
             }
         }
         md.append('\n').append(cmd("throughput"));
+        for (int n : ProcessThroughput.PROCESSES) {
+            double raw = number("throughput.raw." + n + ".opsPerSecond");
+            for (String s : new String[] {"locket-timeout", "locket"}) {
+                double v = number("throughput." + s + "." + n + ".opsPerSecond");
+                goal("Cross-process throughput, " + n + " processes, " + labels().get(s) + " vs raw `FileChannel.lock`",
+                        fmt(v) + " vs " + fmt(raw) + " ops/s", ratio(v, raw), ">= 0.9x", ge(v / raw, 0.9));
+            }
+        }
     }
 
     private void waiters() {
@@ -337,6 +435,9 @@ public final class Report {
                 le(threads, 2));
         goal("100,000 async waiters: heap per waiter (worst of no timeout / timeout)", fmt(heap) + " B",
                 String.format("%.2f KiB", heap / 1024), "<= 1 KiB", le(heap, 1024));
+        double served = number("waiters.10000.none.served");
+        goal("10,000 async waiters all served", count(served) + " of 10,000", "-", "all",
+                Double.isNaN(served) ? null : served == 10_000);
     }
 
     private void timeouts() {
@@ -398,30 +499,6 @@ public final class Report {
                 + count(peak - before) + ")", "-", "<= +256", le(after - before, 256));
     }
 
-    private void issue2() {
-        md.append("## Figures asked for by issue 2\n\n");
-        double raw = score("UncontendedBenchmark.rawLockRelease.t1");
-        double acquire = score("UncontendedBenchmark.acquireClose.t1");
-        double async = score("UncontendedBenchmark.acquireAsyncJoinClose.t1");
-        long rawHandoff = pct("handoff.raw.samples", 50);
-        long timed = pct("handoff.locket-timeout.samples", 50);
-        md.append("| figure | value | command |\n|---|---|---|\n");
-        md.append("| uncontended `acquire()`+`close()` vs raw `FileChannel` lock+release (open channel) | ").append(fmt(acquire))
-                .append(" ns vs ").append(fmt(raw)).append(" ns = ").append(ratio(acquire, raw)).append(" | ").append(inline("jmh-uncontended")).append(" |\n");
-        md.append("| uncontended `acquireAsync().join()`+`close()` vs the same | ").append(fmt(async))
-                .append(" ns vs ").append(fmt(raw)).append(" ns = ").append(ratio(async, raw)).append(" | ").append(inline("jmh-uncontended")).append(" |\n");
-        md.append("| cross-process hand-off median, waiter with a timeout, vs raw blocking `FileChannel.lock` | ").append(micros(timed))
-                .append(" vs ").append(micros(rawHandoff)).append(" = ").append(ratio(timed, rawHandoff)).append(" | ").append(inline("handoff")).append(" |\n");
-        String k = "waiters.10000.none.";
-        md.append("| 10,000 async waiters: all served, extra threads | ").append(count(number(k + "served"))).append(" of 10,000 served; +")
-                .append(p.getProperty(k + "extraThreadsWaiting", "?")).append(" thread(s) while waiting, +")
-                .append(p.getProperty(k + "extraThreadsPeak", "?")).append(" at peak | ").append(inline("waiters", "10000 none")).append(" |\n");
-        md.append("| descriptors after 5,000 distinct paths locked and released | +").append(count(number("fds.after") - number("fds.before")))
-                .append(" (goal: at most +256) | ").append(inline("fds")).append(" |\n\n");
-        goal("10,000 async waiters all served", count(number(k + "served")) + " of 10,000", "-", "all",
-                number(k + "served") == 10_000);
-    }
-
     private String commandSection() {
         StringBuilder c = new StringBuilder("## Commands\n\nExactly what run.sh ran for this document, from the repository root:\n\n```sh\n");
         for (Map.Entry<String, List<String>> e : commands.entrySet()) {
@@ -443,6 +520,8 @@ public final class Report {
         m.put("raw-async", "raw `AsynchronousFileChannel.lock().get()`");
         m.put("python-timeout", "Python locket, 60 s timeout (polls every 50 ms)");
         m.put("python", "Python locket, no timeout (blocking flock)");
+        m.put("v01-locket-timeout", "v0.1 Locket `acquire()`, 60 s timeout (baseline build)");
+        m.put("v01-locket", "v0.1 Locket `acquire()`, no timeout (baseline build)");
         return m;
     }
 
@@ -455,6 +534,8 @@ public final class Report {
         m.put("raw-async", "raw AsynchronousFileChannel");
         m.put("python-timeout", "Python locket, timeout");
         m.put("python", "Python locket, no timeout");
+        m.put("v01-locket-timeout", "v0.1 Locket, 60 s timeout");
+        m.put("v01-locket", "v0.1 Locket, no timeout");
         return m;
     }
 
