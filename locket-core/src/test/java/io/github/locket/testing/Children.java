@@ -199,6 +199,18 @@ public final class Children implements AutoCloseable {
         return line;
     }
 
+    /**
+     * The next line if one comes within {@code timeout}, else null (and nothing is consumed): for
+     * a wait that must do something else between lines.
+     */
+    public String poll(Duration timeout) throws InterruptedException {
+        String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (line != null) {
+            transcript.append(line).append('\n');
+        }
+        return line;
+    }
+
     public void send(String line) throws IOException {
         stdin.write(line + "\n");
         stdin.flush();
