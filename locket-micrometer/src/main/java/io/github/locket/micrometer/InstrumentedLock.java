@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /** {@link LocketMetrics#instrument}: a {@link NamedLock} that times its delegate's acquisitions. */
 final class InstrumentedLock implements NamedLock {
@@ -109,13 +110,13 @@ final class InstrumentedLock implements NamedLock {
         private final CompletableFuture<Lock> source;
         private final Timer.Sample wait;
         /** What the delegate's future gave {@code result}: our handle, or its failure. */
-        private volatile Object delivered;
+        private volatile @Nullable Object delivered;
 
         Pending(CompletableFuture<Lock> source, Timer.Sample wait) {
             this.source = source;
             this.wait = wait;
-            result.whenComplete(this::ended);
-            source.whenComplete(this);
+            CompletableFuture<Lock> unused = result.whenComplete(this::ended); // a callback, not a stage to use
+            unused = source.whenComplete(this);
         }
 
         /** The delegate's future completed. */

@@ -71,7 +71,7 @@ final class Meters {
     /** The acquisition timed by {@code wait} ended with {@code outcome}. */
     void endWait(Timer.Sample wait, Outcome outcome) {
         try {
-            wait.stop(acquire.get(outcome));
+            wait.stop(java.util.Objects.requireNonNull(acquire.get(outcome), "a timer per outcome"));
         } finally {
             waiters.decrementAndGet();
         }

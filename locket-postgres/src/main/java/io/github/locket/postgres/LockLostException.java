@@ -1,6 +1,7 @@
 package io.github.locket.postgres;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A held PostgreSQL lock was lost: the connection that held it ended, so the server released it
@@ -12,7 +13,7 @@ public final class LockLostException extends IOException {
 
     private final String name;
 
-    LockLostException(String name, Throwable cause) {
+    LockLostException(String name, @Nullable Throwable cause) {
         super("lost the lock on " + name + ": the connection that held it ended"
                 + (cause == null ? "" : " (" + cause.getMessage() + ")"), cause);
         this.name = name;

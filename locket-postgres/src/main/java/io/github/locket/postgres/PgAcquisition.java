@@ -4,9 +4,11 @@ import io.github.locket.Lock;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.spi.Connection;
 import java.io.IOException;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -53,14 +55,14 @@ final class PgAcquisition {
 
     // Guarded by this.
     private State state = State.CONNECTING;
-    private Connection connection;
-    private PostgresqlConnection pg;
+    private @Nullable Connection connection;
+    private @Nullable PostgresqlConnection pg;
     private boolean answered; // the lock statement finished, after abandonment
     private int cancelsPending; // CancelRequests sent or due and not yet delivered, after abandonment
     private int cancelRound;
     private boolean cleaning; // the unlock-then-close has started
 
-    private volatile Disposable timer;
+    private volatile @Nullable Disposable timer;
 
     PgAcquisition(PgLock lock, Mode mode) {
         this.lock = lock;
@@ -68,7 +70,7 @@ final class PgAcquisition {
     }
 
     CompletableFuture<Lock> start(long timeoutNanos) {
-        result.whenComplete((granted, failure) -> completed());
+        CompletableFuture<Lock> unused = result.whenComplete((granted, failure) -> completed()); // a callback
         if (timeoutNanos > 0) {
             try {
                 timer = Schedulers.parallel().schedule(
@@ -178,6 +180,15 @@ final class PgAcquisition {
         }
     }
 
+    /** The connection, which every state from WAITING on has (set before the statement is sent). */
+    private synchronized Connection connected() {
+        return Objects.requireNonNull(connection, "no connection yet");
+    }
+
+    private synchronized PostgresqlConnection backend() {
+        return Objects.requireNonNull(pg, "no connection yet");
+    }
+
     private void decide(boolean granted) {
         boolean deliver = false;
         boolean busy = false;
@@ -197,19 +208,19 @@ final class PgAcquisition {
             }
         }
         if (deliver) {
-            Lock handle = PgGrant.grant(lock, connection, pg);
+            Lock handle = PgGrant.grant(lock, connected(), backend());
             if (!result.complete(handle)) {
                 handle.close(); // completed from outside in the same instant: release it
             }
         } else if (busy) {
-            Sessions.close(connection, lock); // holds nothing: pg_try_advisory_lock said so
+            Sessions.close(connected(), lock); // holds nothing: pg_try_advisory_lock said so
             if (mode == Mode.TRY) {
                 result.complete(null);
             } else {
                 result.completeExceptionally(lock.timeoutException());
             }
         } else if (cleanup) {
-            Sessions.unlockThenClose(lock, connection);
+            Sessions.unlockThenClose(lock, connected());
         }
     }
 
@@ -228,23 +239,23 @@ final class PgAcquisition {
         if (fail) {
             // A cancel from outside (another user of a pooled connection, statement_timeout) can
             // race with a grant, as ours can: unlock before the connection goes back.
-            Sessions.unlockThenClose(lock, connection);
+            Sessions.unlockThenClose(lock, connected());
             result.completeExceptionally(new IOException("waiting for PostgreSQL lock " + lock.name + " failed: "
                     + failure.getMessage(), failure));
         } else if (cleanup) {
-            Sessions.unlockThenClose(lock, connection);
+            Sessions.unlockThenClose(lock, connected());
         }
     }
 
     private void cancelWait() {
         Mono<Void> cancel;
         try {
-            cancel = pg.cancelRequest();
+            cancel = backend().cancelRequest();
         } catch (RuntimeException e) {
             cancelDelivered(e);
             return;
         }
-        cancel.subscribe(null, this::cancelDelivered, () -> cancelDelivered(null));
+        cancel.subscribe(nothing -> { }, this::cancelDelivered, () -> cancelDelivered(null));
     }
 
     /**
@@ -253,7 +264,7 @@ final class PgAcquisition {
      * does and cancel nothing: while the statement has not answered, send another, after 1 ms, then
      * 2, 4... up to 1 s apart.
      */
-    private void cancelDelivered(Throwable failure) {
+    private void cancelDelivered(@Nullable Throwable failure) {
         boolean cleanup = false;
         boolean again = false;
         long delayMillis = 0;
@@ -271,7 +282,7 @@ final class PgAcquisition {
             // what it holds when it notices (at the latest when the wait ends).
             Sessions.LOG.log(System.Logger.Level.WARNING, "Locket: could not cancel the wait for PostgreSQL lock "
                     + lock.name + " (" + failure + "); closing its connection instead");
-            Sessions.close(connection, lock);
+            Sessions.close(connected(), lock);
         }
         if (again) {
             try {
@@ -281,7 +292,7 @@ final class PgAcquisition {
             }
         }
         if (cleanup) {
-            Sessions.unlockThenClose(lock, connection);
+            Sessions.unlockThenClose(lock, connected());
         }
     }
 
@@ -294,7 +305,7 @@ final class PgAcquisition {
             }
         }
         if (cleanup) {
-            Sessions.unlockThenClose(lock, connection);
+            Sessions.unlockThenClose(lock, connected());
         } else {
             cancelWait(); // not answered yet (cleaning cannot have started)
         }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -38,12 +39,12 @@ final class PgGrant implements Runnable {
     private final Connection connection;
     private final PostgresqlConnection pg;
     private final Sinks.Empty<Void> lost = Sinks.empty();
-    private volatile WeakReference<Lock> handle;
+    private volatile @Nullable WeakReference<Lock> handle;
 
     // Guarded by this.
     private boolean ended; // released, or lost
-    private Disposable watch;
-    private Mono<Long> token;
+    private @Nullable Disposable watch;
+    private @Nullable Mono<Long> token;
 
     private PgGrant(PgLock lock, Connection connection, PostgresqlConnection pg) {
         this.lock = lock;
@@ -109,14 +110,15 @@ final class PgGrant implements Runnable {
         lost.tryEmitEmpty();
     }
 
-    private void connectionEnded(Throwable cause) {
+    private void connectionEnded(@Nullable Throwable cause) {
         synchronized (this) {
             if (ended) {
                 return;
             }
             ended = true;
         }
-        Lock h = handle.get();
+        WeakReference<Lock> ref = handle;
+        Lock h = ref == null ? null : ref.get();
         if (h != null) {
             Locks.lost(h);
         }

@@ -13,17 +13,18 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /** The {@link NamedLock} of {@link PostgresLocket}: immutable; one acquisition per call. */
 final class PgLock implements NamedLock {
     final ConnectionFactory factory;
     final String name;
     final long key;
-    final Duration timeout; // null: wait forever
+    final @Nullable Duration timeout; // null: wait forever
     final long timeoutNanos; // -1: forever, 0: one attempt
     final Seams seams;
 
-    PgLock(ConnectionFactory factory, String name, long key, Duration timeout, Seams seams) {
+    PgLock(ConnectionFactory factory, String name, long key, @Nullable Duration timeout, Seams seams) {
         this.factory = factory;
         this.name = name;
         this.key = key;
@@ -135,7 +136,7 @@ final class PgLock implements NamedLock {
         return new LockTimeoutException(name, timeout == null ? Duration.ZERO : timeout);
     }
 
-    private static IOException rethrow(Throwable cause) {
+    private static IOException rethrow(@Nullable Throwable cause) {
         if (cause instanceof CompletionException && cause.getCause() != null) {
             cause = cause.getCause();
         }

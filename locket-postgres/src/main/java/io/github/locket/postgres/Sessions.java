@@ -5,6 +5,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Wrapped;
 import java.lang.System.Logger.Level;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -21,7 +22,7 @@ final class Sessions {
     private static final int UNLOCK_ATTEMPTS = 16;
 
     /** The r2dbc-postgresql connection under any wrappers (a pool's), or null. */
-    static PostgresqlConnection unwrap(Connection c) {
+    static @Nullable PostgresqlConnection unwrap(Connection c) {
         Object o = c;
         for (int depth = 0; depth < 16 && o != null; depth++) {
             if (o instanceof PostgresqlConnection p) {
