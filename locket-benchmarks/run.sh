@@ -97,6 +97,16 @@ if [ -n "$BASE_JAR" ]; then
   run jmh-baseline "$JAVA" "${NATIVE[@]}" -cp "$BASE_JAR:$JAR" org.openjdk.jmh.Main \
     'UncontendedBenchmark.(acquireClose|rawSyscalls)$' "${JMH_U[@]}" -rf json -rff "$RESULTS/jmh-baseline-uncontended.json"
 fi
+# The same on Java 25, where Locket's binding is the FFM API (not JNA), if that JDK is here.
+JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+if [ -x "$JAVA25" ]; then
+  run jmh-uncontended-jdk25 "$JAVA25" --enable-native-access=ALL-UNNAMED -jar "$JAR" \
+    'UncontendedBenchmark.(acquireClose|rawSyscalls|rawLockRelease)$' "${JMH_U[@]}" -rf json -rff "$RESULTS/jmh-uncontended-jdk25.json"
+  if [ -n "$BASE_JAR" ]; then
+    run jmh-baseline-jdk25 "$JAVA25" --enable-native-access=ALL-UNNAMED -cp "$BASE_JAR:$JAR" org.openjdk.jmh.Main \
+      'UncontendedBenchmark.(acquireClose|rawSyscalls)$' "${JMH_U[@]}" -rf json -rff "$RESULTS/jmh-baseline-uncontended-jdk25.json"
+  fi
+fi
 for t in 1 2 4 8; do
   run jmh-contended "$JAVA" "${NATIVE[@]}" -jar "$JAR" ContendedBenchmark -t "$t" "${JMH_C[@]}" \
     -rf json -rff "$RESULTS/jmh-contended-t$t.json"

@@ -31,6 +31,11 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
     private final boolean once; // a single attempt: never queue
     private volatile @Nullable Waiter current;
     private volatile @Nullable ScheduledFuture<?> timer;
+    /**
+     * The caller's own attempt found the lock held by another process a moment ago: the first
+     * attempt here queues at once (the wait in the kernel returns at once if it was freed since).
+     */
+    boolean osBusy;
     /** The thread blocked in {@link LockFile#acquire()} on this, if any: unparked on completion. */
     final @Nullable Thread blocked;
 
@@ -168,7 +173,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             } else {
                 long remaining = timeoutNanos - (System.nanoTime() - start);
                 if (remaining <= 0) {
-                    LockTimeoutException timedOut = lockFile.timeoutException().withHoldersNow();
+                    LockTimeoutException timedOut = lockFile.timeoutException();
                     if (result.completeExceptionally(timedOut)) {
                         throw timedOut;
                     }
@@ -254,7 +259,7 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
     /** The timer fired: fail on an I/O thread, so that user callbacks never stall the timer. */
     private void expire() {
         try {
-            lockFile.env.io.execute(() -> result.completeExceptionally(lockFile.timeoutException().withHoldersNow()));
+            lockFile.env.io.execute(() -> result.completeExceptionally(lockFile.timeoutException()));
         } catch (RejectedExecutionException e) {
             result.completeExceptionally(lockFile.timeoutException());
         }

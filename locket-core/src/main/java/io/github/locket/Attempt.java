@@ -15,7 +15,10 @@ sealed interface Attempt {
 
     /** Busy, and the caller did not want to wait. */
     enum Busy implements Attempt {
-        BUSY
+        /** Held or waited for in this JVM. */
+        BUSY,
+        /** Free here, and the operating system refused it: another process (or descriptor) holds it. */
+        OS_BUSY
     }
 
     /**

@@ -146,12 +146,18 @@ final class FileEntry {
             }
             referenced = true;
             if (s == State.IDLE) {
-                int r = os.tryLock(shared);
+                int r;
+                if (waiting != null && waiting.osBusy) {
+                    waiting.osBusy = false; // asked a moment ago: wait, do not ask again
+                    r = OsLock.BUSY;
+                } else {
+                    r = os.tryLock(shared);
+                }
                 if (r == OsLock.GRANTED) {
                     tookOs(shared);
                     return new Attempt.Granted(grant(path, shared));
                 } else if (waiting == null) {
-                    return Attempt.Busy.BUSY;
+                    return r == OsLock.BUSY ? Attempt.Busy.OS_BUSY : Attempt.Busy.BUSY;
                 }
                 Waiter w = link(path, waiting, shared);
                 if (r == OsLock.BUSY) {

@@ -234,13 +234,15 @@ public final class LockFile implements NamedLock {
             throw new InterruptedException("interrupted before acquiring " + path);
         }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0; // the timeout counts from the call
-        Lock lock = attempt();
-        if (lock != null) {
-            return lock;
+        Attempt first = attemptOnce();
+        if (first instanceof Attempt.Granted g) {
+            return g.lock();
         } else if (timeoutNanos == 0) {
-            throw timeoutException().withHoldersNow();
+            throw timeoutException();
         }
         Acquisition a = new Acquisition(this, false, Thread.currentThread());
+        // Another process held it a moment ago: queue and wait in the kernel at once, rather than ask again.
+        a.osBusy = first == Attempt.Busy.OS_BUSY;
         CompletableFuture<Lock> unused = a.start(0); // timed right here, by this thread, in await
         return a.await(timeoutNanos, start);
     }
@@ -332,17 +334,22 @@ public final class LockFile implements NamedLock {
 
     /** One attempt on the caller's thread: the held lock, or null if busy. */
     private @Nullable Lock attempt() throws IOException {
+        return attemptOnce() instanceof Attempt.Granted g ? g.lock() : null;
+    }
+
+    /** One attempt on the caller's thread: {@link Attempt.Granted} (verified) or {@link Attempt.Busy}. */
+    private Attempt attemptOnce() throws IOException {
         for (;;) {
             FileEntry e = entry();
             Attempt a = e.acquire(path, null, shared);
             if (a instanceof Attempt.Granted g) {
                 if (verify(g.lock(), true)) {
-                    return g.lock();
+                    return a;
                 }
             } else if (a instanceof Attempt.Retry r) {
                 r.after().join(); // a closing descriptor: wait for it, then resolve afresh
             } else {
-                return null;
+                return a;
             }
         }
     }

@@ -13,9 +13,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>For a lock file, the message names the processes that held the lock ({@link #holders()}):
  * {@code "lock on /var/lock/nightly.lock not acquired within 30s; held by pid 4242 (python3
- * nightly.py), exclusive, [FLOCK]"}. Locket looks them up when the timeout expires, on its own
- * thread or the blocked caller's; for an exception made elsewhere (a Reactor timeout), when first
- * asked, so that no non-blocking thread reads {@code /proc}.
+ * nightly.py), exclusive, [FLOCK]"}. They are looked up once, when first asked for (by {@link
+ * #getMessage()} or {@link #holders()}), normally right after the timeout, when it is logged: not
+ * when it is thrown, since the lookup reads {@code /proc} (milliseconds, on a busy machine) and would
+ * delay every timeout by that much, on whatever thread it expires.
  *
  * <p>An {@link IOException}, as {@link java.net.SocketTimeoutException} is: the wait was for
  * another program to let go of a file. {@link LockFile#acquireAsync()} completes exceptionally with
@@ -27,7 +28,7 @@ public final class LockTimeoutException extends IOException {
     private final transient @Nullable Path path;
     private final String name;
     private final Duration timeout;
-    private volatile @Nullable List<LockHolder> holders; // looked up once, when first asked (or eagerly)
+    private volatile @Nullable List<LockHolder> holders; // looked up once, when first asked
 
     /**
      * Creates the exception for a wait on {@code path} that gave up after {@code timeout}.
@@ -81,12 +82,6 @@ public final class LockTimeoutException extends IOException {
             holders = h = found;
         }
         return h;
-    }
-
-    /** Looks the holders up now, on this thread: Locket calls it where the timeout expires. */
-    LockTimeoutException withHoldersNow() {
-        holders();
-        return this;
     }
 
     /** The timeout's message and, for a lock file, who held it. */

@@ -28,7 +28,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class HandoffLatency {
     private HandoffLatency() {}
 
-    static final List<String> STRATEGIES = List.of("raw", "locket-timeout", "locket", "raw-async", "python-timeout", "python");
+    static final List<String> STRATEGIES = List.of("raw", "raw-flock", "locket-timeout", "locket", "raw-async",
+            "python-timeout", "python");
     private static final int SYS_FCNTL = 72; // x86_64
     private static final int SYS_FLOCK = 73;
 

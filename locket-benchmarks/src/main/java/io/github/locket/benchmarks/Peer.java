@@ -35,6 +35,8 @@ import java.util.concurrent.CompletableFuture;
  * process on the machine, the same that Python's {@code time.monotonic_ns()} reads.
  *
  * <p>Strategies: {@code locket-timeout} (Locket with a 60 s timeout), {@code locket} (no timeout),
+ * {@code raw-flock} (Locket's protocols by hand: {@code FileChannel.lock} then a blocking {@code
+ * flock(2)}),
  * {@code locket-async} (acquireAsync().join(), 60 s timeout), {@code raw} (blocking {@code
  * FileChannel.lock(0, 1, false)} on an open channel), {@code raw-async} ({@code
  * AsynchronousFileChannel.lock(0, 1, false).get()} on an open channel). Two more split the
@@ -119,6 +121,27 @@ public final class Peer {
                 return locket(Locket.lockFile(path), false);
             case "locket-async":
                 return locket(Locket.lockFile(path, Duration.ofSeconds(60)), true);
+            case "raw-flock": {
+                // The same protocols as Locket, by hand: FileChannel's fcntl lock, then flock(2) on a
+                // descriptor of its own (blocking), released in the reverse order.
+                FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                RawLocks flock = new RawLocks(path, true);
+                return new Strategy() {
+                    FileLock held;
+
+                    @Override
+                    public void acquire() throws Exception {
+                        held = ch.lock(0, 1, false);
+                        flock.flockOnly(true);
+                    }
+
+                    @Override
+                    public void release() throws Exception {
+                        flock.flockOnly(false);
+                        held.release();
+                    }
+                };
+            }
             case "raw": {
                 FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
                 return new Strategy() {

@@ -15,7 +15,7 @@ import java.util.List;
 public final class ProcessThroughput {
     private ProcessThroughput() {}
 
-    static final List<String> STRATEGIES = List.of("raw", "locket-timeout", "locket", "python-timeout", "python");
+    static final List<String> STRATEGIES = List.of("raw", "raw-flock", "locket-timeout", "locket", "python-timeout", "python");
     static final int[] PROCESSES = {2, 4};
 
     public static void main(String[] args) throws Exception {

@@ -69,7 +69,8 @@ public final class Report {
             for (Path f : (Iterable<Path>) files.filter(x -> x.getFileName().toString().matches("jmh-.*\\.json")).sorted()::iterator) {
                 String json = Files.readString(f, StandardCharsets.UTF_8);
                 // jmh-baseline-*.json: the same benchmarks on the baseline build (v0.1 of the core).
-                String prefix = f.getFileName().toString().startsWith("jmh-baseline-") ? "baseline." : "";
+                String file = f.getFileName().toString();
+                String prefix = (file.startsWith("jmh-baseline-") ? "baseline." : "") + (file.contains("-jdk25") ? "jdk25." : "");
                 boolean sample = f.getFileName().toString().contains("-sample-");
                 for (String block : json.split("\"jmhVersion\"")) {
                     Matcher n = name.matcher(block);
@@ -217,13 +218,19 @@ public final class Report {
             {"ReactiveBenchmark.withLockBlock.t1", "Locket reactive `withLock(lf, lock -> Mono.just(1)).block()`, 30 s timeout"},
             {"baseline.UncontendedBenchmark.rawSyscalls.t1", "baseline run: system calls by hand (floor)"},
             {"baseline.UncontendedBenchmark.acquireClose.t1", "baseline run: v0.1 Locket `acquire()`+`close()`, no timeout"},
+            {"jdk25.UncontendedBenchmark.rawSyscalls.t1", "Java 25 run: system calls by hand through JNA (floor)"},
+            {"jdk25.UncontendedBenchmark.rawLockRelease.t1", "Java 25 run: raw `FileChannel.lock`+`release`"},
+            {"jdk25.UncontendedBenchmark.acquireClose.t1", "Java 25 run: Locket `acquire()`+`close()` (FFM)"},
+            {"baseline.jdk25.UncontendedBenchmark.rawSyscalls.t1", "Java 25 baseline run: system calls by hand through JNA (floor)"},
+            {"baseline.jdk25.UncontendedBenchmark.acquireClose.t1", "Java 25 baseline run: v0.1 Locket `acquire()`+`close()` (FFM)"},
         };
         for (String[] row : rows) {
             double[] s = jmh.get(row[0]);
             if (s == null) {
                 continue;
             }
-            double rowFloor = row[0].startsWith("baseline.") ? score("baseline.UncontendedBenchmark.rawSyscalls.t1") : floor;
+            String run = row[0].substring(0, row[0].indexOf("UncontendedBenchmark"));
+            double rowFloor = score(run + "UncontendedBenchmark.rawSyscalls.t1");
             md.append("| ").append(row[1]).append(" | ").append(scoreText(s)).append(" | ").append(ratio(s[0], rowFloor))
                     .append(" | ").append(ratio(s[0], raw)).append(" | ").append(ratio(s[0], py)).append(" |\n");
         }
@@ -233,8 +240,11 @@ public final class Report {
                 .append(ratio(pyTimed, floor)).append(" | ").append(ratio(pyTimed, raw)).append(" | ").append(ratio(pyTimed, py)).append(" |\n\n");
         md.append("The baseline rows come from a JMH run of their own in the same run.sh, with v0.1 of the core (the last\n")
                 .append("commit before its redesign, `").append(p.getProperty("env.baseline", "?"))
-                .append("`) ahead of this build on the class path; each is compared with the floor measured in that same JMH run.\n\n");
-        md.append(cmd("jmh-uncontended")).append(cmd("jmh-baseline")).append(cmd("python-uncontended"));
+                .append("`) ahead of this build on the class path; each is compared with the floor measured in that same JMH run.\n")
+                .append("On Java 17 Locket calls `fcntl` and `flock(2)` through JNA, whose calls cost more than the JDK's own\n")
+                .append("`fcntl` that v0.1 used through `FileChannel`; the Java 25 rows (FFM) show the same code without that cost.\n\n");
+        md.append(cmd("jmh-uncontended")).append(cmd("jmh-baseline")).append(cmd("jmh-uncontended-jdk25"))
+                .append(cmd("jmh-baseline-jdk25")).append(cmd("python-uncontended"));
 
         double acquire = score("UncontendedBenchmark.acquireClose.t1");
         double async = score("UncontendedBenchmark.acquireAsyncJoinClose.t1");
@@ -244,9 +254,20 @@ public final class Report {
                 ratio(async, floor), "<= 1.6x", le(async / floor, 1.6));
         double baseAcquire = score("baseline.UncontendedBenchmark.acquireClose.t1");
         double baseFloor = score("baseline.UncontendedBenchmark.rawSyscalls.t1");
-        goal("Uncontended `acquire`+`close`, over the floor, vs v0.1's in the same run", fmt(acquire / floor) + "x vs "
-                + fmt(baseAcquire / baseFloor) + "x the floor", ratio(acquire / floor, baseAcquire / baseFloor), "<= 1.0x",
+        goal("Uncontended `acquire`+`close` vs v0.1's, Java 17 (JNA), each over the floor of its own JMH run",
+                String.format("%.2fx vs %.2fx the floor", acquire / floor, baseAcquire / baseFloor),
+                ratio(acquire / floor, baseAcquire / baseFloor), "<= 1.0x",
                 le((acquire / floor) / (baseAcquire / baseFloor), 1.0));
+        double acquire25 = score("jdk25.UncontendedBenchmark.acquireClose.t1");
+        double floor25 = score("jdk25.UncontendedBenchmark.rawSyscalls.t1");
+        double base25 = score("baseline.jdk25.UncontendedBenchmark.acquireClose.t1");
+        double baseFloor25 = score("baseline.jdk25.UncontendedBenchmark.rawSyscalls.t1");
+        if (!Double.isNaN(acquire25)) {
+            goal("Uncontended `acquire`+`close` vs v0.1's, Java 25 (FFM), each over the floor of its own JMH run",
+                    String.format("%.2fx vs %.2fx the floor", acquire25 / floor25, base25 / baseFloor25),
+                    ratio(acquire25 / floor25, base25 / baseFloor25), "<= 1.0x",
+                    le((acquire25 / floor25) / (base25 / baseFloor25), 1.0));
+        }
         goal("Uncontended: faster than Python locket", fmt(py) + " ns (Python) vs " + fmt(acquire) + " ns",
                 ratio(py, acquire) + " faster", ">= 5x", ge(py / acquire, 5));
     }
@@ -354,6 +375,9 @@ public final class Report {
                 ratio(timed, raw), "<= 1.2x", le((double) timed / raw, 1.2));
         goal("Hand-off median, Locket without timeout vs raw blocking `FileChannel.lock`", micros(untimed) + " vs " + micros(raw),
                 ratio(untimed, raw), "<= 1.2x", le((double) untimed / raw, 1.2));
+        long same = pct("handoff.raw-flock.samples", 50);
+        goal("Hand-off median, Locket without timeout vs the same protocols by hand (`FileChannel.lock` + `flock(2)`)",
+                micros(untimed) + " vs " + micros(same), ratio(untimed, same), "<= 1.2x", le((double) untimed / same, 1.2));
         goal("Hand-off median, Locket with timeout vs Python's blocking locket (no timeout)", micros(timed) + " vs "
                 + micros(pyBlocking), ratio(timed, pyBlocking), "<= 1.0x", le((double) timed / pyBlocking, 1.0));
         goal("Hand-off median, Locket without timeout vs Python's blocking locket", micros(untimed) + " vs "
@@ -371,8 +395,8 @@ public final class Report {
                 .append(p.getProperty("throughput.seconds", "?")).append(" s of the same CLOCK_MONOTONIC window.\n")
                 .append("Per-process counts show how evenly the lock was shared.\n\n");
         Map<String, String> label = labels();
-        md.append("| strategy | processes | total ops/s | ops per process | vs raw `FileChannel.lock` | vs Python locket, same timeout mode |\n")
-                .append("|---|---|---|---|---|---|\n");
+        md.append("| strategy | processes | total ops/s | ops per process | vs raw `FileChannel.lock` | vs the same protocols by hand | vs Python locket, same timeout mode |\n")
+                .append("|---|---|---|---|---|---|---|\n");
         for (int n : ProcessThroughput.PROCESSES) {
             double raw = number("throughput.raw." + n + ".opsPerSecond");
             for (String s : p.getProperty("throughput.strategies", "").split(",")) {
@@ -385,16 +409,22 @@ public final class Report {
                         : s.equals("locket") ? ratio(v, number("throughput.python." + n + ".opsPerSecond")) : "";
                 md.append("| ").append(label.getOrDefault(s, s)).append(" | ").append(n).append(" | ").append(fmt(v))
                         .append(" | ").append(p.getProperty("throughput." + s + "." + n + ".perProcess", "").replace(",", ", "))
-                        .append(" | ").append(ratio(v, raw)).append(" | ").append(py).append(" |\n");
+                        .append(" | ").append(ratio(v, raw))
+                        .append(" | ").append(ratio(v, number("throughput.raw-flock." + n + ".opsPerSecond")))
+                        .append(" | ").append(py).append(" |\n");
             }
         }
         md.append('\n').append(cmd("throughput"));
         for (int n : ProcessThroughput.PROCESSES) {
             double raw = number("throughput.raw." + n + ".opsPerSecond");
+            double same = number("throughput.raw-flock." + n + ".opsPerSecond");
             for (String s : new String[] {"locket-timeout", "locket"}) {
                 double v = number("throughput." + s + "." + n + ".opsPerSecond");
                 goal("Cross-process throughput, " + n + " processes, " + labels().get(s) + " vs raw `FileChannel.lock`",
                         fmt(v) + " vs " + fmt(raw) + " ops/s", ratio(v, raw), ">= 0.9x", ge(v / raw, 0.9));
+                goal("Cross-process throughput, " + n + " processes, " + labels().get(s)
+                        + " vs the same protocols by hand (`FileChannel.lock` + `flock(2)`)",
+                        fmt(v) + " vs " + fmt(same) + " ops/s", ratio(v, same), ">= 0.9x", ge(v / same, 0.9));
             }
         }
     }
@@ -514,6 +544,7 @@ public final class Report {
     private static Map<String, String> labels() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("raw", "raw blocking `FileChannel.lock` (floor)");
+        m.put("raw-flock", "raw blocking `FileChannel.lock` + blocking `flock(2)`: Locket's protocols by hand");
         m.put("locket-timeout", "Locket `acquire()`, 60 s timeout");
         m.put("locket", "Locket `acquire()`, no timeout");
         m.put("locket-async", "Locket `acquireAsync().join()`, 60 s timeout");
@@ -528,6 +559,7 @@ public final class Report {
     private static Map<String, String> plotLabels() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("raw", "raw FileChannel.lock");
+        m.put("raw-flock", "raw FileChannel.lock + flock");
         m.put("locket-timeout", "Locket, 60 s timeout");
         m.put("locket", "Locket, no timeout");
         m.put("locket-async", "Locket acquireAsync");
