@@ -47,7 +47,13 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
 
     /** Starts; {@code timeoutNanos > 0} arms a timer that fails the result with the timeout. */
     CompletableFuture<Lock> start(long timeoutNanos) {
-        CompletableFuture<Lock> unused = result.whenComplete(this); // runs accept; its own future is of no use
+        // handle, not whenComplete: whenComplete would complete its own future with the failure
+        // wrapped in a CompletionException, whose constructor calls the failure's toString(), and a
+        // LockTimeoutException's message looks up the holders in /proc: milliseconds on this path.
+        CompletableFuture<@Nullable Void> unused = result.handle((lock, failure) -> {
+            accept(lock, failure);
+            return null;
+        });
         if (timeoutNanos > 0) {
             arm(timeoutNanos);
         }
@@ -183,15 +189,16 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             }
         }
         interrupted |= Thread.interrupted();
-        Lock lock;
-        try {
-            lock = result.join();
-        } catch (CompletionException e) {
+        // The failure as it was completed: join() would wrap it in a CompletionException, whose
+        // constructor reads its message (a LockTimeoutException's looks up the holders).
+        Throwable failure = result.handle((granted, x) -> x).join();
+        if (failure != null) {
             if (interrupted) {
                 Thread.currentThread().interrupt(); // the failure is the answer; keep the interrupt
             }
-            throw rethrow(e.getCause());
+            throw rethrow(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
         }
+        Lock lock = result.join();
         if (interrupted) {
             lock.close(); // the interrupt wins, as promised
             throw interrupted();

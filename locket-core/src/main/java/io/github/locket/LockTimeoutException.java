@@ -84,6 +84,11 @@ public final class LockTimeoutException extends IOException {
         return h;
     }
 
+    /** Whether the holders were looked up yet (tests: a timeout must not wait for the lookup). */
+    boolean holdersLookedUp() {
+        return holders != null;
+    }
+
     /** The timeout's message and, for a lock file, who held it. */
     @Override
     public @Nullable String getMessage() {

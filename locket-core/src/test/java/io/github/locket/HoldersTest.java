@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +66,25 @@ final class HoldersTest {
                         assertThat(e.getMessage()).contains("held by pid " + holders.get(0).pid() + " (flock -s ")
                                 .contains("shared");
                     });
+        }
+    }
+
+    @Test
+    void aTimeoutReachesTheCallerBeforeTheHoldersAreLookedUp() throws Exception {
+        Path path = dir.resolve("a.lock");
+        try (Children holder = Children.exec("flock", path.toString(), "-c", "echo LOCKED; read line")) {
+            holder.expect("LOCKED");
+            LockFile timed = Locket.lockFile(path, Duration.ofMillis(20));
+            // Blocking: the caller waits in the kernel, and the timer's thread fails the wait.
+            assertThatThrownBy(timed::acquire).isInstanceOfSatisfying(LockTimeoutException.class, e -> {
+                assertThat(e.holdersLookedUp()).as("looked up before the caller was told").isFalse();
+                assertThat(e.getMessage()).contains("held by pid");
+                assertThat(e.holdersLookedUp()).isTrue();
+            });
+            // Asynchronous: the future's own callbacks see it unread too.
+            Throwable failure = timed.acquireAsync().handle((lock, x) -> x).get(10, TimeUnit.SECONDS);
+            assertThat(failure).isInstanceOfSatisfying(LockTimeoutException.class,
+                    e -> assertThat(e.holdersLookedUp()).as("looked up on the completing thread").isFalse());
         }
     }
 

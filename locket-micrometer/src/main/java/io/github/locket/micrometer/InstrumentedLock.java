@@ -115,8 +115,16 @@ final class InstrumentedLock implements NamedLock {
         Pending(CompletableFuture<Lock> source, Timer.Sample wait) {
             this.source = source;
             this.wait = wait;
-            CompletableFuture<Lock> unused = result.whenComplete(this::ended); // a callback, not a stage to use
-            unused = source.whenComplete(this);
+            // Callbacks, not stages to use: handle rather than whenComplete, which would wrap a failure
+            // in a CompletionException and so read a LockTimeoutException's message (a holders lookup).
+            CompletableFuture<@Nullable Void> unused = result.handle((lock, failure) -> {
+                ended(lock, failure);
+                return null;
+            });
+            unused = source.handle((lock, failure) -> {
+                accept(lock, failure);
+                return null;
+            });
         }
 
         /** The delegate's future completed. */

@@ -123,7 +123,12 @@ final class MonoAcquire extends Mono<Lock> implements Scannable {
                     return;
                 }
             }
-            CompletableFuture<Lock> unused = f.whenComplete(this); // runs accept
+            // handle, not whenComplete, which would wrap a failure in a CompletionException for its
+            // own future: that reads a LockTimeoutException's message, which looks up the holders.
+            CompletableFuture<@Nullable Void> unused = f.handle((granted, failure) -> {
+                accept(granted, failure);
+                return null;
+            });
             if ((state & CANCELLED) != 0) {
                 f.cancel(false); // cancelled while we were starting
             }
