@@ -139,7 +139,7 @@ final class PgAcquisition {
                     + lock.factory + " made a " + c.getClass().getName() + " that does not unwrap to one"));
             return;
         }
-        String sql = mode == Mode.WAIT ? lock.seams.lockSql(lock.key) : "SELECT pg_try_advisory_lock(" + lock.key + ")";
+        String sql = mode == Mode.WAIT ? lock.lockSql() : lock.tryLockSql();
         Mono<Boolean> answer;
         try {
             answer = Sessions.booleanQuery(c, sql, mode == Mode.WAIT);

@@ -23,8 +23,15 @@ final class PgLock implements NamedLock {
     final @Nullable Duration timeout; // null: wait forever
     final long timeoutNanos; // -1: forever, 0: one attempt
     final Seams seams;
+    /** pg_advisory_lock_shared and friends: any number of shared holders, no exclusive one. */
+    final boolean shared;
 
     PgLock(ConnectionFactory factory, String name, long key, @Nullable Duration timeout, Seams seams) {
+        this(factory, name, key, timeout, seams, false);
+    }
+
+    PgLock(ConnectionFactory factory, String name, long key, @Nullable Duration timeout, Seams seams, boolean shared) {
+        this.shared = shared;
         this.factory = factory;
         this.name = name;
         this.key = key;
@@ -61,12 +68,12 @@ final class PgLock implements NamedLock {
     public PgLock withTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         checkTimeout(name, timeout);
-        return new PgLock(factory, name, key, timeout, seams);
+        return new PgLock(factory, name, key, timeout, seams, shared);
     }
 
     @Override
     public PgLock withoutTimeout() {
-        return timeout == null ? this : new PgLock(factory, name, key, null, seams);
+        return timeout == null ? this : new PgLock(factory, name, key, null, seams, shared);
     }
 
     @Override
@@ -152,9 +159,28 @@ final class PgLock implements NamedLock {
         return new IOException(cause);
     }
 
-    /** Returns {@code PostgresLock[<name>, key=<key>, timeout=<timeout or none>]}. */
+    /** The statement that waits for the lock. */
+    String lockSql() {
+        return shared ? "SELECT pg_advisory_lock_shared(" + key + ")" : seams.lockSql(key);
+    }
+
+    /** The statement that tries once: true if granted. */
+    String tryLockSql() {
+        return "SELECT pg_try_advisory_lock" + (shared ? "_shared(" : "(") + key + ")";
+    }
+
+    /** The statement that releases: true if the session held it in this mode. */
+    String unlockSql() {
+        return "SELECT pg_advisory_unlock" + (shared ? "_shared(" : "(") + key + ")";
+    }
+
+    /**
+     * Returns {@code PostgresLock[<name>, key=<key>, timeout=<timeout or none>]}, with {@code ,
+     * shared} after the name if shared.
+     */
     @Override
     public String toString() {
-        return "PostgresLock[" + name + ", key=" + key + ", timeout=" + (timeout == null ? "none" : timeout) + "]";
+        return "PostgresLock[" + name + (shared ? ", shared" : "") + ", key=" + key + ", timeout="
+                + (timeout == null ? "none" : timeout) + "]";
     }
 }

@@ -154,6 +154,48 @@ public final class PostgresLocket {
     }
 
     /**
+     * Returns the lock named {@code name} in shared mode, which waits as long as it takes: any
+     * number of shared holders hold it together ({@code pg_advisory_lock_shared}), and they exclude
+     * every exclusive holder of the same name ({@link #lock(ConnectionFactory, String)}), and it
+     * them. The server queues a shared request behind a waiting exclusive one, so a stream of
+     * readers cannot starve a writer. There is no upgrade from shared to exclusive: two shared
+     * holders that both tried would wait for each other forever; release, then acquire exclusive.
+     * Everything else (connections, cancellation, loss, fencing tokens) is as for {@link
+     * #lock(ConnectionFactory, String)}. Does not connect.
+     *
+     * @param factory where connections come from (see {@link #lock(ConnectionFactory, String)})
+     * @param name the lock's name; any non-empty string (well-formed UTF-16)
+     * @return the lock, in shared mode
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is empty or not well-formed UTF-16
+     */
+    public static NamedLock lockShared(ConnectionFactory factory, String name) {
+        Objects.requireNonNull(factory, "factory");
+        return new PgLock(factory, name, key(name), null, Seams.NONE, true);
+    }
+
+    /**
+     * Returns the lock named {@code name} in shared mode (see {@link #lockShared(ConnectionFactory,
+     * String)}) with a timeout. Does not connect.
+     *
+     * @param factory where connections come from (see {@link #lock(ConnectionFactory, String)})
+     * @param name the lock's name; any non-empty string (well-formed UTF-16)
+     * @param timeout how long {@code acquire()} and {@code acquireAsync()} wait; {@link
+     *     Duration#ZERO} for a single attempt
+     * @return the lock, in shared mode
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is empty or not well-formed UTF-16, or
+     *     {@code timeout} is negative
+     */
+    public static NamedLock lockShared(ConnectionFactory factory, String name, Duration timeout) {
+        Objects.requireNonNull(factory, "factory");
+        Objects.requireNonNull(timeout, "timeout");
+        long key = key(name);
+        PgLock.checkTimeout(name, timeout);
+        return new PgLock(factory, name, key, timeout, Seams.NONE, true);
+    }
+
+    /**
      * Returns the advisory lock key of the lock named {@code name}: the first 8 bytes, read as a
      * big-endian signed {@code long}, of the SHA-256 digest of the name's UTF-8 encoding. The same
      * name gives the same key in every version of Locket, on every platform.

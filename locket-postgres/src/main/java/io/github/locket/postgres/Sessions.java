@@ -68,7 +68,7 @@ final class Sessions {
     private static void unlockThenClose(PgLock lock, Connection c, int attempts) {
         Mono<Boolean> unlock;
         try {
-            unlock = booleanQuery(c, "SELECT pg_advisory_unlock(" + lock.key + ")", false);
+            unlock = booleanQuery(c, lock.unlockSql(), false);
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, () -> "Locket: unlock of PostgreSQL lock " + lock.name + " failed", e);
             close(c, lock);

@@ -54,6 +54,44 @@ final class PostgresLocketTest {
     }
 
     @Test
+    void sharedHoldersHoldTogetherAndExcludeAnExclusiveOneWhichStopsNewReaders() throws Exception {
+        NamedLock reader = PostgresLocket.lockShared(TestPostgres.factory(), name);
+        assertThat(reader.toString()).startsWith("PostgresLock[" + name + ", shared, key=");
+        CompletableFuture<Lock> writer;
+        try (Lock first = reader.acquire(); Lock second = reader.withTimeout(Duration.ZERO).acquire()) {
+            assertThat(TestPostgres.holders(PostgresLocket.key(name))).hasSize(2);
+            assertThat(lock.tryAcquire()).isEmpty();
+            writer = lock.acquireAsync();
+            Wait.until(() -> waiting(PostgresLocket.key(name)) == 1, "the writer waits on the server");
+            // A queued writer stops new readers: the server queues them behind it.
+            assertThat(reader.tryAcquire()).isEmpty();
+            first.close();
+            assertThat(writer).isNotDone(); // the second reader still holds it
+        }
+        try (Lock held = writer.get(SOON.toSeconds(), TimeUnit.SECONDS)) {
+            assertThat(held.isHeld()).isTrue();
+            assertThat(reader.tryAcquire()).isEmpty();
+        }
+        Wait.until(() -> reader.tryAcquire().map(l -> {
+            l.close();
+            return true;
+        }).orElse(false), "free for readers once the writer lets go");
+    }
+
+    private static int waiting(long key) throws java.sql.SQLException {
+        try (java.sql.Connection c = TestPostgres.jdbc();
+                java.sql.PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        + " AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND NOT granted")) {
+            s.setLong(1, key >>> 32);
+            s.setLong(2, key & 0xFFFF_FFFFL);
+            try (java.sql.ResultSet r = s.executeQuery()) {
+                r.next();
+                return r.getInt(1);
+            }
+        }
+    }
+
+    @Test
     void notReentrantEvenOnTheSameThread() throws Exception {
         try (Lock held = lock.acquire()) {
             assertThat(lock.tryAcquire()).isEmpty();
