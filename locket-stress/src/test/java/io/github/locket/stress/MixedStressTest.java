@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The stress test of docs/guarantees.md: {@value #JVMS} JVMs of {@value #THREADS} threads each
  * acquire one lock in every way Locket offers (blocking, {@code CompletableFuture}, Reactor), with
- * random timeouts, cancellations and interrupts, for {@code -Dlocket.stress.duration} (default 2
- * minutes). Every granted critical section increments a counter file.
+ * random timeouts, cancellations and interrupts, for {@code -Dlocket.stress.duration} (default 90
+ * seconds). Every granted critical section increments a counter file.
  *
  * <p>Afterwards: the counter equals the number of granted sections summed over the JVMs (no
  * update lost, so no two sections overlapped); no JVM saw two of its own sections overlap; a fresh
@@ -37,7 +37,7 @@ final class MixedStressTest {
 
     @Test
     void fourJvmsOfFourThreadsMixingEveryWayToAcquireLoseNoUpdateAndLeakNothing() throws Exception {
-        Duration duration = Duration.parse(System.getProperty("locket.stress.duration", "PT2M"));
+        Duration duration = Duration.parse(System.getProperty("locket.stress.duration", "PT90S"));
         Path lock = dir.resolve("stress.lock");
         Path counter = Files.writeString(dir.resolve("counter"), "0");
         List<Children> jvms = new ArrayList<>();
