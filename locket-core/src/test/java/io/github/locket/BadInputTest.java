@@ -194,10 +194,18 @@ final class BadInputTest {
         }
     }
 
+    @Test
+    void theDescriptorCheckOfTheseTestsSeesTheDescriptorOfAHeldLock() throws Exception {
+        Path path = dir.resolve("held.lock");
+        try (Lock lock = Locket.lockFile(path).acquire()) {
+            assertThat(descriptorsOn(path)).as("descriptors open on %s", path).isPositive();
+        }
+    }
+
     /** All three ways to acquire fail with the checked exception, leaving no entry or descriptor. */
     private static void assertFailsEveryWay(Path path, Consumer<Throwable> check) {
         int entries = Env.standard().registry.size();
-        long descriptors = openDescriptors();
+        long descriptors = descriptorsOn(path);
         LockFile lockFile = Locket.lockFile(path, Duration.ofSeconds(30));
         for (ThrowingCallable attempt : new ThrowingCallable[] {
                 lockFile::acquire, lockFile::tryAcquire, () -> lockFile.acquireAsync().join()}) {
@@ -205,12 +213,12 @@ final class BadInputTest {
             check.accept(thrown instanceof CompletionException ? thrown.getCause() : thrown);
         }
         assertThat(Env.standard().registry.size()).as("registry entries").isEqualTo(entries);
-        assertThat(openDescriptors()).as("open descriptors").isLessThanOrEqualTo(descriptors);
+        assertThat(descriptorsOn(path)).as("descriptors open on %s", path).isLessThanOrEqualTo(descriptors);
     }
 
-    private static long openDescriptors() {
+    private static long descriptorsOn(Path path) {
         try {
-            return Resources.openDescriptors();
+            return Resources.descriptorsOn(path);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
