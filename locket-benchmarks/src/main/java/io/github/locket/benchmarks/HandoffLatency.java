@@ -36,7 +36,7 @@ public final class HandoffLatency {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
+        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 10_000; // enough for C2 (see run.sh)
         List<String> strategies = args.length > 3 ? List.of(args).subList(3, args.length) : defaultStrategies();
         Path dir = Files.createTempDirectory("locket-handoff");
         Random random = new Random(42);

@@ -342,7 +342,8 @@ public final class Report {
                 .append("0-50 ms, so B is really blocked and a polling waiter is caught at a random point of its period; the last\n")
                 .append("column counts the rounds in which a thread of B was seen inside fcntl(2)/flock(2) just before the\n")
                 .append("release (`/proc/<pid>/task/*/syscall`). Java peers first ran ").append(p.getProperty("handoff.warmup", "?"))
-                .append(" unrecorded rounds so the JIT has compiled both sides.\n\n");
+                .append(" unrecorded rounds, so that HotSpot's optimising compiler (C2, after about 5,000 calls of a method)\n")
+                .append("has compiled the code on both sides, as in a long-running service.\n\n");
         String[] strategies = p.getProperty("handoff.strategies", "").split(",");
         long raw = pct("handoff.raw.samples", 50);
         Map<String, String> label = labels();
