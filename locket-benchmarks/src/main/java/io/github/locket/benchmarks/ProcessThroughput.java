@@ -33,7 +33,7 @@ public final class ProcessThroughput {
                     peers.add(Child.start(strategy, lockFile));
                 }
                 if (!strategy.startsWith("python")) {
-                    loop(peers, 0.5); // let the JIT compile the loop
+                    loop(peers, 1.5); // let C2 compile the path (tens of thousands of operations)
                 }
                 for (int n : PROCESSES) {
                     long[] counts = loop(peers.subList(0, n), seconds);
