@@ -40,34 +40,11 @@ final class KernelWaitTest {
     void nativeBinding() {
         assertThat(Platform.sys()).as("a native binding on Linux (JNA on the test class path, FFM on 22+)").isNotNull();
         ExecutorService io = Threads.io();
-        ExecutorService counting = new java.util.concurrent.AbstractExecutorService() {
+        ExecutorService counting = new ExecuteOnly() {
             @Override
             public void execute(Runnable task) {
                 ioTasks.incrementAndGet();
                 io.execute(task);
-            }
-
-            @Override
-            public void shutdown() {}
-
-            @Override
-            public java.util.List<Runnable> shutdownNow() {
-                return java.util.List.of();
-            }
-
-            @Override
-            public boolean isShutdown() {
-                return false;
-            }
-
-            @Override
-            public boolean isTerminated() {
-                return false;
-            }
-
-            @Override
-            public boolean awaitTermination(long timeout, TimeUnit unit) {
-                return false;
             }
         };
         env = new Env(counting, Threads.timer(), Env.standardOpener(FileOpener.Step.NONE), true);

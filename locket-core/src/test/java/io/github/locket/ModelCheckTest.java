@@ -3,7 +3,6 @@ package io.github.locket;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -214,38 +213,15 @@ final class ModelCheckTest {
     }
 
     /** Runs tasks on the caller's thread. */
-    private static final class Inline extends AbstractExecutorService {
+    private static final class Inline extends ExecuteOnly {
         @Override
         public void execute(Runnable command) {
             command.run();
         }
-
-        @Override
-        public void shutdown() {}
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return false;
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return false;
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) {
-            return true;
-        }
     }
 
     /** A timer that never fires (the leak backstop's tick): no thread inside the model checker. */
-    private static final class NoTimer extends AbstractExecutorService implements ScheduledExecutorService {
+    private static final class NoTimer extends ExecuteOnly implements ScheduledExecutorService {
         @Override
         public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
             return new Never<>();
@@ -270,29 +246,6 @@ final class ModelCheckTest {
         @Override
         public void execute(Runnable command) {
             throw new AssertionError("nothing runs on the timer here");
-        }
-
-        @Override
-        public void shutdown() {}
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return false;
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return false;
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) {
-            return true;
         }
     }
 

@@ -10,15 +10,12 @@ import io.github.locket.LockTimeoutException;
 import io.github.locket.Locket;
 import io.github.locket.NamedLock;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,33 +27,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-final class LocketMetricsTest {
-    @TempDir
-    Path dir;
-
-    private final MockClock clock = new MockClock();
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
-
-    private LockFile lockFile() {
-        return Locket.lockFile(dir.resolve("job.lock"));
-    }
-
-    private long count(String outcome) {
-        return registry.get("locket.acquire").tag("outcome", outcome).timer().count();
-    }
-
-    private double waiters() {
-        return registry.get("locket.waiters").gauge().value();
-    }
-
-    private boolean free() throws IOException {
-        Optional<Lock> lock = lockFile().tryAcquire();
-        lock.ifPresent(Lock::close);
-        return lock.isPresent();
-    }
-
+final class LocketMetricsTest extends MetricsTestSupport {
     @Test
     void acquireCountsAsAcquiredAndTheHoldIsTimedUntilTheFirstClose() throws Exception {
         NamedLock lock = LocketMetrics.instrument(lockFile(), registry);

@@ -4,52 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.github.locket.Lock;
-import io.github.locket.LockFile;
 import io.github.locket.LockTimeoutException;
 import io.github.locket.Locket;
 import io.github.locket.NamedLock;
 import io.github.locket.reactor.ReactiveLocket;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 /** An instrumented lock through {@link ReactiveLocket}, which takes any {@code NamedLock} unchanged. */
-final class ReactiveMetricsTest {
-    @TempDir
-    Path dir;
-
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-
+final class ReactiveMetricsTest extends MetricsTestSupport {
     @BeforeAll
     static void bindNativeLocksOutsideVirtualTime() {
         Locket.protocols(); // the first reactive acquisition would do it on boundedElastic
-    }
-
-    private LockFile lockFile() {
-        return Locket.lockFile(dir.resolve("job.lock"));
-    }
-
-    private long count(String outcome) {
-        return registry.get("locket.acquire").tag("outcome", outcome).timer().count();
-    }
-
-    private double waiters() {
-        return registry.get("locket.waiters").gauge().value();
-    }
-
-    private boolean free() throws IOException {
-        Optional<Lock> lock = lockFile().tryAcquire();
-        lock.ifPresent(Lock::close);
-        return lock.isPresent();
     }
 
     @Test
