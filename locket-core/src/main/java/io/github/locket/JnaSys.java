@@ -14,6 +14,14 @@ import org.jspecify.annotations.Nullable;
  */
 final class JnaSys implements Sys {
     private static final ThreadLocal<Memory> FLOCK = ThreadLocal.withInitial(() -> new Memory(FLOCK_SIZE));
+    /**
+     * The {@code struct flock} of byte [0, 1), Locket's byte, for each type ({@code F_RDLCK},
+     * {@code F_WRLCK}, {@code F_UNLCK}), filled once: every lock and unlock uses one of them. The
+     * set commands only read the struct, so all threads share them. Each {@code Memory} write is a
+     * JNI call; filling the struct for every call cost five of them, as much as the system call.
+     */
+    private static final Memory ONE_BYTE = oneByte();
+    private static final long ONE_BYTE_ADDRESS = Pointer.nativeValue(ONE_BYTE);
 
     private JnaSys() {}
 
@@ -53,27 +61,42 @@ final class JnaSys implements Sys {
 
     @Override
     public int fcntlLock(int fd, int cmd, int type, long start, long length) {
-        Memory fl = fill(type, start, length);
+        long fl = start == 0 && length == 1 && cmd != F_GETLK && cmd != F_OFD_GETLK
+                ? ONE_BYTE_ADDRESS + (long) type * FLOCK_SIZE // F_RDLCK, F_WRLCK, F_UNLCK: 0, 1, 2
+                : Pointer.nativeValue(fill(type, start, length));
         return C.fcntl(fd, cmd, fl) == 0 ? 0 : Native.getLastError();
     }
 
     @Override
     public long[] fcntlGetLock(int fd, int cmd, int type, long start, long length) {
         Memory fl = fill(type, start, length);
-        if (C.fcntl(fd, cmd, fl) != 0) {
+        if (C.fcntl(fd, cmd, Pointer.nativeValue(fl)) != 0) {
             return new long[] {-Native.getLastError()};
         }
         return new long[] {fl.getShort(FLOCK_TYPE), fl.getInt(FLOCK_PID), fl.getLong(FLOCK_START), fl.getLong(FLOCK_LEN)};
     }
 
+    /** The three structs of {@link #ONE_BYTE}, one after the other, indexed by type. */
+    private static Memory oneByte() {
+        Memory all = new Memory(3L * FLOCK_SIZE);
+        for (int type : new int[] {F_RDLCK, F_WRLCK, F_UNLCK}) {
+            fill(all.share((long) type * FLOCK_SIZE, FLOCK_SIZE), type, 0, 1);
+        }
+        return all;
+    }
+
     private static Memory fill(int type, long start, long length) {
         Memory fl = FLOCK.get();
-        fl.clear();
+        fill(fl, type, start, length);
+        return fl;
+    }
+
+    private static void fill(Pointer fl, int type, long start, long length) {
+        fl.clear(FLOCK_SIZE);
         fl.setShort(FLOCK_TYPE, (short) type);
         fl.setShort(FLOCK_WHENCE, (short) 0);
         fl.setLong(FLOCK_START, start);
         fl.setLong(FLOCK_LEN, length);
-        return fl;
     }
 
     @Override
@@ -111,7 +134,7 @@ final class JnaSys implements Sys {
 
         static native int flock(int fd, int operation);
 
-        static native int fcntl(int fd, int cmd, Pointer flock);
+        static native int fcntl(int fd, int cmd, long flock); // the struct's address
 
         static native long pthread_self();
 
