@@ -131,6 +131,10 @@ CP=("${NATIVE[@]}" -cp "$JAR" -Dlocket.bench.pydir="$PYDIR" -Dlocket.bench.pytho
 B=io.github.locket.benchmarks
 run handoff "$JAVA" "${CP[@]}" $B.HandoffLatency "$RESULTS/handoff.properties" "$ROUNDS" "$WARMUP"
 run throughput "$JAVA" "${CP[@]}" $B.ProcessThroughput "$RESULTS/throughput.properties" "$SECONDS_EACH"
+if [ -x "$JAVA25" ]; then # Locket through FFM rather than JNA, against the same peer by hand
+  run throughput-jdk25 "$JAVA25" --enable-native-access=ALL-UNNAMED -cp "$JAR" -Dlocket.bench.key=throughput-jdk25 \
+    $B.ProcessThroughput "$RESULTS/throughput-jdk25.properties" "$SECONDS_EACH" raw-flock locket-timeout locket
+fi
 
 # --- waiters, timeouts, descriptors --------------------------------------------------------
 for n in 1000 10000 100000; do

@@ -6,12 +6,32 @@ Same protocol as io.github.locket.benchmarks.Peer:
 Times are time.monotonic_ns(): CLOCK_MONOTONIC, the clock Java's System.nanoTime() reads on Linux.
 
 Strategies: python-timeout (lock_file(path, timeout=60): polls flock every 50 ms, locket's
-default) and python (lock_file(path): one blocking flock).
+default), python (lock_file(path): one blocking flock), and python-lockf (a blocking
+fcntl.lockf of byte 0, the lock Java's FileChannel takes, then the blocking locket: Locket's two
+protocols, by hand, in Python; released in the reverse order).
 """
+import fcntl
+import os
 import sys
 import time
 
 import locket
+
+
+class WithLockf:
+    """Python's blocking locket behind a classic fcntl lock of byte [0, 1)."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        self.lock = locket.lock_file(path)
+
+    def acquire(self):
+        fcntl.lockf(self.fd, fcntl.LOCK_EX, 1, 0)
+        self.lock.acquire()
+
+    def release(self):
+        self.lock.release()
+        fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, 0)
 
 
 def main():
@@ -20,6 +40,8 @@ def main():
         lock = locket.lock_file(path, timeout=60)
     elif strategy == "python":
         lock = locket.lock_file(path)
+    elif strategy == "python-lockf":
+        lock = WithLockf(path)
     else:
         raise SystemExit("unknown strategy: " + strategy)
     now = time.monotonic_ns

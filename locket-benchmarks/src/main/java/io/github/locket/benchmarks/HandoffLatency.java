@@ -29,7 +29,7 @@ public final class HandoffLatency {
     private HandoffLatency() {}
 
     static final List<String> STRATEGIES = List.of("raw", "raw-flock", "locket-timeout", "locket", "raw-async",
-            "python-timeout", "python");
+            "python-timeout", "python", "python-lockf");
     private static final int SYS_FCNTL = 72; // x86_64
     private static final int SYS_FLOCK = 73;
 

@@ -23,8 +23,10 @@ public final class ProcessThroughput {
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 2;
         List<String> strategies = args.length > 2 ? List.of(args).subList(2, args.length) : STRATEGIES;
         Path dir = Files.createTempDirectory("locket-throughput");
-        Results results = Results.create().put("throughput.seconds", seconds)
-                .put("throughput.strategies", String.join(",", strategies));
+        // run.sh measures again on Java 25 (FFM rather than JNA) under its own key
+        String key = System.getProperty("locket.bench.key", "throughput");
+        Results results = Results.create().put(key + ".seconds", seconds)
+                .put(key + ".strategies", String.join(",", strategies));
         for (String strategy : strategies) {
             Path lockFile = dir.resolve(strategy + ".lock");
             List<Child> peers = new ArrayList<>();
@@ -43,8 +45,8 @@ public final class ProcessThroughput {
                         total += c;
                         each.append(each.length() == 0 ? "" : ",").append(c);
                     }
-                    results.put("throughput." + strategy + "." + n + ".opsPerSecond", Math.round(total / seconds))
-                            .put("throughput." + strategy + "." + n + ".perProcess", each);
+                    results.put(key + "." + strategy + "." + n + ".opsPerSecond", Math.round(total / seconds))
+                            .put(key + "." + strategy + "." + n + ".perProcess", each);
                     System.out.printf("%-15s %d processes: %,10.0f ops/s  per process: %s%n", strategy, n, total / seconds, each);
                 }
             } finally {

@@ -357,7 +357,9 @@ public final class Report {
             }
             series.put(plotLabels().getOrDefault(s, s), sorted);
             long median = Results.percentile(sorted, 50);
-            String py = s.startsWith("python") ? "1.00x" : s.equals("locket-timeout")
+            String py = s.equals("python-timeout") || s.equals("python") ? "1.00x"
+                    : s.equals("python-lockf") ? latencyRatio(median, pct("handoff.python.samples", 50))
+                    : s.equals("locket-timeout")
                     ? latencyRatio(median, pct("handoff.python-timeout.samples", 50))
                     : s.equals("locket") ? latencyRatio(median, pct("handoff.python.samples", 50)) : "";
             md.append("| ").append(label.getOrDefault(s, s)).append(" | ").append(micros(median))
@@ -386,6 +388,9 @@ public final class Report {
                 + micros(pyBlocking), ratio(timed, pyBlocking), "<= 1.0x", le((double) timed / pyBlocking, 1.0));
         goal("Hand-off median, Locket without timeout vs Python's blocking locket", micros(untimed) + " vs "
                 + micros(pyBlocking), ratio(untimed, pyBlocking), "<= 1.0x", le((double) untimed / pyBlocking, 1.0));
+        long pyBoth = pct("handoff.python-lockf.samples", 50);
+        goal("Hand-off median, Locket without timeout vs Python with the same protocols (blocking `lockf` + locket)",
+                micros(untimed) + " vs " + micros(pyBoth), ratio(untimed, pyBoth), "<= 1.0x", le((double) untimed / pyBoth, 1.0));
         long baseTimed = pct("handoff.v01-locket-timeout.samples", 50);
         goal("Hand-off median, Locket with timeout vs v0.1's, same run", micros(timed) + " vs " + micros(baseTimed),
                 ratio(timed, baseTimed), "<= 1.0x", le((double) timed / baseTimed, 1.0));
@@ -419,6 +424,23 @@ public final class Report {
             }
         }
         md.append('\n').append(cmd("throughput"));
+        if (p.getProperty("throughput-jdk25.strategies") != null) {
+            md.append("The same on Java 25, where Locket calls `fcntl` and `flock(2)` through the FFM API rather than JNA\n")
+                    .append("(the peer by hand still takes its `fcntl` lock through `FileChannel` and `flock(2)` through JNA):\n\n")
+                    .append("| Java 25 | processes | total ops/s | ops per process | vs the same protocols by hand |\n")
+                    .append("|---|---|---|---|---|\n");
+            for (int n : ProcessThroughput.PROCESSES) {
+                double same = number("throughput-jdk25.raw-flock." + n + ".opsPerSecond");
+                for (String s : p.getProperty("throughput-jdk25.strategies").split(",")) {
+                    double v = number("throughput-jdk25." + s + "." + n + ".opsPerSecond");
+                    md.append("| ").append(label.getOrDefault(s, s)).append(" | ").append(n).append(" | ").append(fmt(v))
+                            .append(" | ").append(p.getProperty("throughput-jdk25." + s + "." + n + ".perProcess", "")
+                                    .replace(",", ", "))
+                            .append(" | ").append(ratio(v, same)).append(" |\n");
+                }
+            }
+            md.append('\n').append(cmd("throughput-jdk25"));
+        }
         for (int n : ProcessThroughput.PROCESSES) {
             double raw = number("throughput.raw." + n + ".opsPerSecond");
             double same = number("throughput.raw-flock." + n + ".opsPerSecond");
@@ -429,6 +451,17 @@ public final class Report {
                 goal("Cross-process throughput, " + n + " processes, " + labels().get(s)
                         + " vs the same protocols by hand (`FileChannel.lock` + `flock(2)`)",
                         fmt(v) + " vs " + fmt(same) + " ops/s", ratio(v, same), ">= 0.9x", ge(v / same, 0.9));
+            }
+        }
+        for (int n : ProcessThroughput.PROCESSES) {
+            double same = number("throughput-jdk25.raw-flock." + n + ".opsPerSecond");
+            for (String s : new String[] {"locket-timeout", "locket"}) {
+                double v = number("throughput-jdk25." + s + "." + n + ".opsPerSecond");
+                if (!Double.isNaN(v)) {
+                    goal("Cross-process throughput, Java 25 (FFM), " + n + " processes, " + labels().get(s)
+                            + " vs the same protocols by hand", fmt(v) + " vs " + fmt(same) + " ops/s", ratio(v, same),
+                            ">= 0.9x", ge(v / same, 0.9));
+                }
             }
         }
     }
@@ -555,6 +588,7 @@ public final class Report {
         m.put("raw-async", "raw `AsynchronousFileChannel.lock().get()`");
         m.put("python-timeout", "Python locket, 60 s timeout (polls every 50 ms)");
         m.put("python", "Python locket, no timeout (blocking flock)");
+        m.put("python-lockf", "Python: blocking `fcntl.lockf` + locket, no timeout: Locket's protocols by hand in Python");
         m.put("v01-locket-timeout", "v0.1 Locket `acquire()`, 60 s timeout (baseline build)");
         m.put("v01-locket", "v0.1 Locket `acquire()`, no timeout (baseline build)");
         return m;
@@ -570,6 +604,7 @@ public final class Report {
         m.put("raw-async", "raw AsynchronousFileChannel");
         m.put("python-timeout", "Python locket, timeout");
         m.put("python", "Python locket, no timeout");
+        m.put("python-lockf", "Python lockf + locket");
         m.put("v01-locket-timeout", "v0.1 Locket, 60 s timeout");
         m.put("v01-locket", "v0.1 Locket, no timeout");
         return m;
