@@ -61,9 +61,9 @@ final class JnaSys implements Sys {
 
     @Override
     public int fcntlLock(int fd, int cmd, int type, long start, long length) {
-        long fl = start == 0 && length == 1 && cmd != F_GETLK && cmd != F_OFD_GETLK
-                ? ONE_BYTE_ADDRESS + (long) type * FLOCK_SIZE // F_RDLCK, F_WRLCK, F_UNLCK: 0, 1, 2
-                : Pointer.nativeValue(fill(type, start, length));
+        boolean oneByte = start == 0 && length == 1 && type >= F_RDLCK && type <= F_UNLCK // 0, 1, 2
+                && cmd != F_GETLK && cmd != F_OFD_GETLK; // the get commands write to the struct
+        long fl = oneByte ? ONE_BYTE_ADDRESS + (long) type * FLOCK_SIZE : Pointer.nativeValue(fill(type, start, length));
         return C.fcntl(fd, cmd, fl) == 0 ? 0 : Native.getLastError();
     }
 

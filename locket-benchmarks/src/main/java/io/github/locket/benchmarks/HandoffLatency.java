@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
@@ -22,6 +23,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Java peers first run {@code warmup} rounds with a 0.2 ms settle, not recorded, so that the
  * JIT has compiled the waiting path of both sides, as it would have in a long-running service.
+ * The measured rounds then take the strategies in turn, one round each and in a new random order
+ * every time, so that the machine's drifts over the run, and whatever the round before leaves
+ * behind, fall on every strategy alike.
  *
  * <p>Usage: {@code HandoffLatency <out.properties> [rounds=200] [warmup=2000] [strategies...]}
  */
@@ -42,51 +46,105 @@ public final class HandoffLatency {
         Random random = new Random(42);
         Results results = Results.create().put("handoff.rounds", rounds).put("handoff.warmup", warmup)
                 .put("handoff.strategies", String.join(",", strategies));
-        for (String strategy : strategies) {
-            Path lockFile = dir.resolve(strategy + ".lock");
-            List<Long> samples = new ArrayList<>();
-            List<Long> toGrant = new ArrayList<>();
-            int blocked = 0;
-            long started = System.nanoTime();
-            try (Child a = Child.start(strategy, lockFile); Child b = Child.start(strategy, lockFile)) {
+        // Every strategy's pair is started and warmed up first; then the measured rounds go round
+        // the strategies in turn, so that whatever else this shared machine does over the minutes
+        // of the run falls on all of them alike, and their ratios compare like with like.
+        List<Pair> pairs = new ArrayList<>();
+        long started = System.nanoTime();
+        try {
+            for (String strategy : strategies) {
+                Pair pair = new Pair(strategy, dir.resolve(strategy + ".lock"));
+                pairs.add(pair);
                 // Warm-up rounds exercise the same code (so that the JIT has compiled it, as in a
                 // long-running service) without the settle time; Python gets a few, it has no JIT.
                 int warm = strategy.startsWith("python") ? Math.min(warmup, 20) : warmup;
-                for (int r = 0; r < warm + rounds; r++) {
-                    boolean measured = r >= warm;
-                    a.send("acquire");
-                    a.expect("held");
-                    b.send("wait");
-                    b.expect("waiting");
-                    LockSupport.parkNanos(measured ? 2_000_000L + (long) (random.nextDouble() * 50_000_000L) : 200_000L);
-                    boolean inKernel = measured && blockedInKernel(b.pid());
-                    a.send("release");
-                    long t0 = a.expectLong("released");
-                    String[] got = b.expect("got").split(" ");
-                    long t1 = Long.parseLong(got[0]);
-                    if (measured) {
-                        samples.add(t1 - t0);
-                        if (got.length > 1) {
-                            toGrant.add(Long.parseLong(got[1]) - t0);
-                        }
-                        blocked += inKernel ? 1 : 0;
-                    }
+                for (int r = 0; r < warm; r++) {
+                    pair.round(200_000L, false);
                 }
             }
-            long[] sorted = Results.sorted(samples);
-            if (!toGrant.isEmpty()) {
-                long[] g = Results.sorted(toGrant);
+            List<Pair> order = new ArrayList<>(pairs);
+            for (int r = 0; r < rounds; r++) {
+                Collections.shuffle(order, random); // what ran just before a round is no strategy's privilege
+                for (Pair pair : order) {
+                    pair.round(2_000_000L + (long) (random.nextDouble() * 50_000_000L), true);
+                }
+            }
+        } finally {
+            for (Pair pair : pairs) {
+                pair.close();
+            }
+        }
+        for (Pair pair : pairs) {
+            String strategy = pair.strategy;
+            long[] sorted = Results.sorted(pair.samples);
+            if (!pair.toGrant.isEmpty()) {
+                long[] g = Results.sorted(pair.toGrant);
                 results.put("handoff." + strategy + ".grantSamples", g);
                 System.out.printf("%-15s release -> grant seen on the I/O thread: median %8.1f us  p90 %8.1f us%n",
                         strategy, Results.percentile(g, 50) / 1e3, Results.percentile(g, 90) / 1e3);
             }
             results.put("handoff." + strategy + ".samples", sorted)
-                    .put("handoff." + strategy + ".blockedInKernel", blocked);
-            System.out.printf("%-15s median %8.1f us  p90 %8.1f us  p99 %8.1f us  (B seen in fcntl/flock in %d of %d rounds; %.1f s)%n",
+                    .put("handoff." + strategy + ".blockedInKernel", pair.blocked);
+            System.out.printf("%-15s median %8.1f us  p90 %8.1f us  p99 %8.1f us  (B seen in fcntl/flock in %d of %d rounds)%n",
                     strategy, Results.percentile(sorted, 50) / 1e3, Results.percentile(sorted, 90) / 1e3,
-                    Results.percentile(sorted, 99) / 1e3, blocked, rounds, (System.nanoTime() - started) / 1e9);
+                    Results.percentile(sorted, 99) / 1e3, pair.blocked, rounds);
         }
+        System.out.printf("%d strategies, %d rounds each, interleaved: %.1f s%n", pairs.size(), rounds,
+                (System.nanoTime() - started) / 1e9);
         results.write(out);
+    }
+
+    /** One strategy's two processes on their lock file, and what they measured. */
+    private static final class Pair implements AutoCloseable {
+        final String strategy;
+        final Child a;
+        final Child b;
+        final List<Long> samples = new ArrayList<>();
+        final List<Long> toGrant = new ArrayList<>();
+        int blocked;
+
+        Pair(String strategy, Path lockFile) throws IOException {
+            this.strategy = strategy;
+            this.a = Child.start(strategy, lockFile);
+            Child second;
+            try {
+                second = Child.start(strategy, lockFile);
+            } catch (IOException | RuntimeException e) {
+                a.close();
+                throw e;
+            }
+            this.b = second;
+        }
+
+        /** A holds, B waits, the driver settles for {@code settleNanos}, A releases: one hand-off. */
+        void round(long settleNanos, boolean measured) throws IOException {
+            a.send("acquire");
+            a.expect("held");
+            b.send("wait");
+            b.expect("waiting");
+            LockSupport.parkNanos(settleNanos);
+            boolean inKernel = measured && blockedInKernel(b.pid());
+            a.send("release");
+            long t0 = a.expectLong("released");
+            String[] got = b.expect("got").split(" ");
+            long t1 = Long.parseLong(got[0]);
+            if (measured) {
+                samples.add(t1 - t0);
+                if (got.length > 1) {
+                    toGrant.add(Long.parseLong(got[1]) - t0);
+                }
+                blocked += inKernel ? 1 : 0;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                a.close();
+            } finally {
+                b.close();
+            }
+        }
     }
 
     /** {@link #STRATEGIES}, and Locket's on the baseline build when run.sh built one ({@link Child#BASELINE}). */

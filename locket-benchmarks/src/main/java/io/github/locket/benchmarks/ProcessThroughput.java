@@ -3,12 +3,15 @@ package io.github.locket.benchmarks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Cross-process throughput: 2 and then 4 processes, each acquiring and releasing one lock file in
  * a loop (empty critical section) over the same CLOCK_MONOTONIC window. Reports the total rate and
- * each process's count, which shows how evenly the lock was shared.
+ * each process's count, which shows how evenly the lock was shared. Each measurement is cut into
+ * {@link #SLICES} windows, taken round the strategies in turn.
  *
  * <p>Usage: {@code ProcessThroughput <out.properties> [seconds=2] [strategies...]}
  */
@@ -17,6 +20,8 @@ public final class ProcessThroughput {
 
     static final List<String> STRATEGIES = List.of("raw", "raw-flock", "locket-timeout", "locket", "python-timeout", "python");
     static final int[] PROCESSES = {2, 4};
+    /** Windows per measurement, taken in turn with the other strategies' (see main). */
+    static final int SLICES = 4;
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);
@@ -27,21 +32,37 @@ public final class ProcessThroughput {
         String key = System.getProperty("locket.bench.key", "throughput");
         Results results = Results.create().put(key + ".seconds", seconds)
                 .put(key + ".strategies", String.join(",", strategies));
-        for (String strategy : strategies) {
-            Path lockFile = dir.resolve(strategy + ".lock");
-            List<Child> peers = new ArrayList<>();
-            try {
+        // All strategies' processes are started and warmed up first; then each measurement is cut
+        // into SLICES windows taken round the strategies in turn, so that whatever else this shared
+        // machine does during the run falls on all of them alike.
+        Map<String, List<Child>> peers = new LinkedHashMap<>();
+        try {
+            for (String strategy : strategies) {
+                List<Child> these = new ArrayList<>();
+                peers.put(strategy, these);
+                Path lockFile = dir.resolve(strategy + ".lock");
                 for (int i = 0; i < PROCESSES[PROCESSES.length - 1]; i++) {
-                    peers.add(Child.start(strategy, lockFile));
+                    these.add(Child.start(strategy, lockFile));
                 }
                 if (!strategy.startsWith("python")) {
-                    loop(peers, 1.5); // let C2 compile the path (tens of thousands of operations)
+                    loop(these, 1.5); // let C2 compile the path (tens of thousands of operations)
                 }
-                for (int n : PROCESSES) {
-                    long[] counts = loop(peers.subList(0, n), seconds);
+            }
+            for (int n : PROCESSES) {
+                Map<String, long[]> counts = new LinkedHashMap<>();
+                for (int slice = 0; slice < SLICES; slice++) {
+                    for (String strategy : strategies) {
+                        long[] c = loop(peers.get(strategy).subList(0, n), seconds / SLICES);
+                        long[] sum = counts.computeIfAbsent(strategy, k -> new long[n]);
+                        for (int i = 0; i < n; i++) {
+                            sum[i] += c[i];
+                        }
+                    }
+                }
+                for (String strategy : strategies) {
                     long total = 0;
                     StringBuilder each = new StringBuilder();
-                    for (long c : counts) {
+                    for (long c : counts.get(strategy)) {
                         total += c;
                         each.append(each.length() == 0 ? "" : ",").append(c);
                     }
@@ -49,15 +70,15 @@ public final class ProcessThroughput {
                             .put(key + "." + strategy + "." + n + ".perProcess", each);
                     System.out.printf("%-15s %d processes: %,10.0f ops/s  per process: %s%n", strategy, n, total / seconds, each);
                 }
-            } finally {
-                peers.forEach(Child::close);
             }
+        } finally {
+            peers.values().forEach(these -> these.forEach(Child::close));
         }
         results.write(out);
     }
 
     private static long[] loop(List<Child> peers, double seconds) throws Exception {
-        long start = System.nanoTime() + 200_000_000L;
+        long start = System.nanoTime() + 50_000_000L; // time for every peer to read the command
         long end = start + (long) (seconds * 1e9);
         for (Child p : peers) {
             p.send("loop " + start + " " + end);

@@ -343,7 +343,8 @@ public final class Report {
                 .append("column counts the rounds in which a thread of B was seen inside fcntl(2)/flock(2) just before the\n")
                 .append("release (`/proc/<pid>/task/*/syscall`). Java peers first ran ").append(p.getProperty("handoff.warmup", "?"))
                 .append(" unrecorded rounds, so that HotSpot's optimising compiler (C2, after about 5,000 calls of a method)\n")
-                .append("has compiled the code on both sides, as in a long-running service.\n\n");
+                .append("has compiled the code on both sides, as in a long-running service. The recorded rounds take the\n")
+                .append("strategies in turn, one round each, so that the machine's drifts over the run fall on each alike.\n\n");
         String[] strategies = p.getProperty("handoff.strategies", "").split(",");
         long raw = pct("handoff.raw.samples", 50);
         Map<String, String> label = labels();
@@ -401,7 +402,9 @@ public final class Report {
     private void throughput() {
         md.append("## Cross-process throughput\n\n");
         md.append("2, then 4 processes (one thread each) acquire and release one lock file in a loop for ")
-                .append(p.getProperty("throughput.seconds", "?")).append(" s of the same CLOCK_MONOTONIC window.\n")
+                .append(p.getProperty("throughput.seconds", "?")).append(" s in all, in ").append(ProcessThroughput.SLICES)
+                .append(" windows of CLOCK_MONOTONIC time that all the processes\nshare; the windows of the strategies ")
+                .append("are taken in turn, so that the machine's drifts fall on each alike.\n")
                 .append("Per-process counts show how evenly the lock was shared.\n\n");
         Map<String, String> label = labels();
         md.append("| strategy | processes | total ops/s | ops per process | vs raw `FileChannel.lock` | vs the same protocols by hand | vs Python locket, same timeout mode |\n")
