@@ -344,7 +344,8 @@ public final class Report {
                 .append("release (`/proc/<pid>/task/*/syscall`). Java peers first ran ").append(p.getProperty("handoff.warmup", "?"))
                 .append(" unrecorded rounds, so that HotSpot's optimising compiler (C2, after about 5,000 calls of a method)\n")
                 .append("has compiled the code on both sides, as in a long-running service. The recorded rounds take the\n")
-                .append("strategies in turn, one round each, so that the machine's drifts over the run fall on each alike.\n\n");
+                .append("strategies in turn, one round each and in a new random order every time, with every strategy's\n")
+                .append("processes alive throughout, so that the machine's drifts over the run fall on each alike.\n\n");
         String[] strategies = p.getProperty("handoff.strategies", "").split(",");
         long raw = pct("handoff.raw.samples", 50);
         Map<String, String> label = labels();
