@@ -130,6 +130,10 @@ CP=("${NATIVE[@]}" -cp "$JAR" -Dlocket.bench.pydir="$PYDIR" -Dlocket.bench.pytho
 [ -n "$BASE_JAR" ] && CP+=(-Dlocket.bench.baseline.jar="$BASE_JAR")
 B=io.github.locket.benchmarks
 run handoff "$JAVA" "${CP[@]}" $B.HandoffLatency "$RESULTS/handoff.properties" "$ROUNDS" "$WARMUP"
+if [ -x "$JAVA25" ]; then # Locket through FFM rather than JNA, against the same peers
+  run handoff-jdk25 "$JAVA25" --enable-native-access=ALL-UNNAMED -cp "$JAR" -Dlocket.bench.key=handoff-jdk25 \
+    $B.HandoffLatency "$RESULTS/handoff-jdk25.properties" "$ROUNDS" "$WARMUP" raw raw-flock locket-timeout locket
+fi
 run throughput "$JAVA" "${CP[@]}" $B.ProcessThroughput "$RESULTS/throughput.properties" "$SECONDS_EACH"
 if [ -x "$JAVA25" ]; then # Locket through FFM rather than JNA, against the same peer by hand
   run throughput-jdk25 "$JAVA25" --enable-native-access=ALL-UNNAMED -cp "$JAR" -Dlocket.bench.key=throughput-jdk25 \

@@ -44,8 +44,10 @@ public final class HandoffLatency {
         List<String> strategies = args.length > 3 ? List.of(args).subList(3, args.length) : defaultStrategies();
         Path dir = Files.createTempDirectory("locket-handoff");
         Random random = new Random(42);
-        Results results = Results.create().put("handoff.rounds", rounds).put("handoff.warmup", warmup)
-                .put("handoff.strategies", String.join(",", strategies));
+        // run.sh measures again on Java 25 (FFM rather than JNA) under its own key
+        String key = System.getProperty("locket.bench.key", "handoff");
+        Results results = Results.create().put(key + ".rounds", rounds).put(key + ".warmup", warmup)
+                .put(key + ".strategies", String.join(",", strategies));
         // Every strategy's pair is started and warmed up first; then the measured rounds go round
         // the strategies in turn, so that whatever else this shared machine does over the minutes
         // of the run falls on all of them alike, and their ratios compare like with like.
@@ -79,12 +81,12 @@ public final class HandoffLatency {
             long[] sorted = Results.sorted(pair.samples);
             if (!pair.toGrant.isEmpty()) {
                 long[] g = Results.sorted(pair.toGrant);
-                results.put("handoff." + strategy + ".grantSamples", g);
+                results.put(key + "." + strategy + ".grantSamples", g);
                 System.out.printf("%-15s release -> grant seen on the I/O thread: median %8.1f us  p90 %8.1f us%n",
                         strategy, Results.percentile(g, 50) / 1e3, Results.percentile(g, 90) / 1e3);
             }
-            results.put("handoff." + strategy + ".samples", sorted)
-                    .put("handoff." + strategy + ".blockedInKernel", pair.blocked);
+            results.put(key + "." + strategy + ".samples", sorted)
+                    .put(key + "." + strategy + ".blockedInKernel", pair.blocked);
             System.out.printf("%-15s median %8.1f us  p90 %8.1f us  p99 %8.1f us  (B seen in fcntl/flock in %d of %d rounds)%n",
                     strategy, Results.percentile(sorted, 50) / 1e3, Results.percentile(sorted, 90) / 1e3,
                     Results.percentile(sorted, 99) / 1e3, pair.blocked, rounds);

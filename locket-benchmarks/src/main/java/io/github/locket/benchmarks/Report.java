@@ -398,6 +398,41 @@ public final class Report {
                 ratio(timed, baseTimed), "<= 1.0x", le((double) timed / baseTimed, 1.0));
         goal("Hand-off median: faster than Python locket with a timeout", micros(pyTimed) + " (Python) vs " + micros(timed),
                 ratio(pyTimed, timed) + " faster", ">= 100x", ge((double) pyTimed / timed, 100));
+        if (p.getProperty("handoff-jdk25.strategies") != null) {
+            handoffJdk25();
+        }
+    }
+
+    /** The hand-off again on Java 25, where Locket's calls go through FFM, not JNA (see run.sh). */
+    private void handoffJdk25() {
+        md.append("The same on Java 25, where Locket calls `fcntl` and `flock(2)` through the FFM API rather than JNA\n")
+                .append("(the peer by hand still takes its `fcntl` lock through `FileChannel` and `flock(2)` through JNA):\n\n")
+                .append("| Java 25 | median | p90 | p99 | rounds | median vs raw `FileChannel.lock` | median vs the same protocols by hand |\n")
+                .append("|---|---|---|---|---|---|---|\n");
+        Map<String, String> label = labels();
+        long raw = pct("handoff-jdk25.raw.samples", 50);
+        long same = pct("handoff-jdk25.raw-flock.samples", 50);
+        for (String s : p.getProperty("handoff-jdk25.strategies").split(",")) {
+            long[] sorted = Results.samples(p.getProperty("handoff-jdk25." + s + ".samples"));
+            if (sorted.length == 0) {
+                continue;
+            }
+            long median = Results.percentile(sorted, 50);
+            md.append("| ").append(label.getOrDefault(s, s)).append(" | ").append(micros(median))
+                    .append(" | ").append(micros(Results.percentile(sorted, 90)))
+                    .append(" | ").append(micros(Results.percentile(sorted, 99)))
+                    .append(" | ").append(sorted.length)
+                    .append(" | ").append(latencyRatio(median, raw))
+                    .append(" | ").append(latencyRatio(median, same)).append(" |\n");
+        }
+        md.append('\n').append(cmd("handoff-jdk25"));
+        for (String s : new String[] {"locket-timeout", "locket"}) {
+            long median = pct("handoff-jdk25." + s + ".samples", 50);
+            goal("Hand-off median, Java 25 (FFM), " + labels().get(s) + " vs raw blocking `FileChannel.lock`",
+                    micros(median) + " vs " + micros(raw), ratio(median, raw), "<= 1.2x", le((double) median / raw, 1.2));
+            goal("Hand-off median, Java 25 (FFM), " + labels().get(s) + " vs the same protocols by hand",
+                    micros(median) + " vs " + micros(same), ratio(median, same), "<= 1.2x", le((double) median / same, 1.2));
+        }
     }
 
     private void throughput() {
