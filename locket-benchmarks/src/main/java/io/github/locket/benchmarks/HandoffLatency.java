@@ -27,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * every time, so that the machine's drifts over the run, and whatever the round before leaves
  * behind, fall on every strategy alike.
  *
- * <p>Usage: {@code HandoffLatency <out.properties> [rounds=200] [warmup=2000] [strategies...]}
+ * <p>Usage: {@code HandoffLatency <out.properties> [rounds=200] [warmup=10000] [strategies...]};
+ * {@code -Dlocket.bench.key} names the results' keys (default {@code handoff}).
  */
 public final class HandoffLatency {
     private HandoffLatency() {}

@@ -13,7 +13,8 @@ import java.util.Map;
  * each process's count, which shows how evenly the lock was shared. Each measurement is cut into
  * {@link #SLICES} windows, taken round the strategies in turn.
  *
- * <p>Usage: {@code ProcessThroughput <out.properties> [seconds=2] [strategies...]}
+ * <p>Usage: {@code ProcessThroughput <out.properties> [seconds=2] [strategies...]};
+ * {@code -Dlocket.bench.key} names the results' keys (default {@code throughput}).
  */
 public final class ProcessThroughput {
     private ProcessThroughput() {}
