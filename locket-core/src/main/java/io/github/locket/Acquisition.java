@@ -189,10 +189,10 @@ final class Acquisition implements BiConsumer<Lock, Throwable> {
             }
         }
         interrupted |= Thread.interrupted();
-        // The failure as it was completed: join() would wrap it in a CompletionException, whose
-        // constructor reads its message (a LockTimeoutException's looks up the holders).
-        Throwable failure = result.handle((granted, x) -> x).join();
-        if (failure != null) {
+        if (result.isCompletedExceptionally()) {
+            // The failure as it was completed: join() would wrap it in a CompletionException, whose
+            // constructor reads its message (a LockTimeoutException's looks up the holders).
+            Throwable failure = result.handle((granted, x) -> x).join();
             if (interrupted) {
                 Thread.currentThread().interrupt(); // the failure is the answer; keep the interrupt
             }

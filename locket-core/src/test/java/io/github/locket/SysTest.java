@@ -47,19 +47,25 @@ class SysTest {
         return all;
     }
 
-    private int open(Sys sys, Path file) {
-        int fd = sys.open(file, Sys.O_RDWR | Sys.O_CREAT | Sys.O_CLOEXEC, Sys.MODE_0666);
-        assertThat(fd).as("open %s through %s", file, sys.name()).isNotNegative();
-        cleanup.add(() -> sys.close(fd));
-        return fd;
+    /** {@code n} descriptors of one new file, each its own open file description; closed after the test. */
+    private int[] descriptors(Sys sys, String name, int n) {
+        Path file = dir.resolve(name + "-" + sys.name() + ".lock");
+        int[] fds = new int[n];
+        for (int i = 0; i < n; i++) {
+            int fd = sys.open(file, Sys.O_RDWR | Sys.O_CREAT | Sys.O_CLOEXEC, Sys.MODE_0666);
+            assertThat(fd).as("open %s through %s", file, sys.name()).isNotNegative();
+            cleanup.add(() -> sys.close(fd));
+            fds[i] = fd;
+        }
+        return fds;
     }
 
     @Test
     void anExclusiveLockOfLocketsByteExcludesAnotherDescriptorUntilItIsUnlocked() {
         for (Sys sys : bindings()) {
-            Path file = dir.resolve("exclusive-" + sys.name() + ".lock");
-            int a = open(sys, file);
-            int b = open(sys, file);
+            int[] fd = descriptors(sys, "exclusive", 2);
+            int a = fd[0];
+            int b = fd[1];
 
             assertThat(sys.fcntlLock(a, Sys.F_OFD_SETLK, Sys.F_WRLCK, 0, 1)).as(sys.name()).isZero();
             assertThat(sys.fcntlLock(b, Sys.F_OFD_SETLK, Sys.F_RDLCK, 0, 1)).as(sys.name()).isIn(Sys.EAGAIN, Sys.EACCES);
@@ -78,10 +84,10 @@ class SysTest {
     @Test
     void sharedLocksOfLocketsByteCoexistAndExcludeAnExclusiveOne() {
         for (Sys sys : bindings()) {
-            Path file = dir.resolve("shared-" + sys.name() + ".lock");
-            int a = open(sys, file);
-            int b = open(sys, file);
-            int c = open(sys, file);
+            int[] fd = descriptors(sys, "shared", 3);
+            int a = fd[0];
+            int b = fd[1];
+            int c = fd[2];
 
             assertThat(sys.fcntlLock(a, Sys.F_OFD_SETLK, Sys.F_RDLCK, 0, 1)).as(sys.name()).isZero();
             assertThat(sys.fcntlLock(b, Sys.F_OFD_SETLK, Sys.F_RDLCK, 0, 1)).as(sys.name()).isZero();
@@ -93,9 +99,9 @@ class SysTest {
     @Test
     void aRangeOtherThanLocketsByteIsLockedAsAskedAndLeavesTheByteFree() {
         for (Sys sys : bindings()) {
-            Path file = dir.resolve("range-" + sys.name() + ".lock");
-            int a = open(sys, file);
-            int b = open(sys, file);
+            int[] fd = descriptors(sys, "range", 2);
+            int a = fd[0];
+            int b = fd[1];
 
             assertThat(sys.fcntlLock(a, Sys.F_OFD_SETLK, Sys.F_WRLCK, 5, 10)).as(sys.name()).isZero();
             long[] conflict = sys.fcntlGetLock(b, Sys.F_OFD_GETLK, Sys.F_WRLCK, 0, 100);
