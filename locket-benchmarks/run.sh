@@ -76,7 +76,11 @@ else
   # Hand-off warm-up: HotSpot's optimising compiler (C2) takes a method after about 5,000 calls,
   # and a hand-off calls each method on its path about once. After 2,000 rounds Locket's path still
   # ran in C1 code (155 µs median, against 90 µs after 10,000 rounds in the same session).
-  ROUNDS=200; WARMUP=10000; SECONDS_EACH=2; T10=300; T100=100; PY10=100; PY100=40
+  # Hand-off rounds: the latencies have a knee at about the median (a fast mode near 70 us, a slow
+  # one from 100 us on, as the scheduler places the woken waiter): resampled, a median of 200 of
+  # them falls anywhere in a 25 us range (95 %), of 600 in a 16 us range. So 600, 200 for each of
+  # a strategy's 3 process pairs (see HandoffLatency).
+  ROUNDS=600; WARMUP=10000; SECONDS_EACH=2; T10=300; T100=100; PY10=100; PY100=40
 fi
 
 {

@@ -14,6 +14,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Writes docs/benchmarks.md and docs/handoff-cdf.png from what run.sh left in its results folder:
@@ -345,12 +346,15 @@ public final class Report {
                 .append(" unrecorded rounds, so that HotSpot's optimising compiler (C2, after about 5,000 calls of a method)\n")
                 .append("has compiled the code on both sides, as in a long-running service. The recorded rounds take the\n")
                 .append("strategies in turn, one round each and in a new random order every time, with every strategy's\n")
-                .append("processes alive throughout, so that the machine's drifts over the run fall on each alike.\n\n");
+                .append("processes alive throughout, so that the machine's drifts over the run fall on each alike. Each strategy\n")
+                .append("runs ").append(p.getProperty("handoff.pairs", "1")).append(" pairs of processes, its rounds spread over them: two pairs of the same code differ\n")
+                .append("in median by several microseconds over a whole run, and the pooled figure averages that out; the last\n")
+                .append("column gives each pair's median, which shows how far a single pair's figure could be trusted.\n\n");
         String[] strategies = p.getProperty("handoff.strategies", "").split(",");
         long raw = pct("handoff.raw.samples", 50);
         Map<String, String> label = labels();
-        md.append("| strategy | median | p90 | p99 | rounds | B seen blocked in kernel | median vs raw `FileChannel.lock` | median vs Python locket, same timeout mode |\n")
-                .append("|---|---|---|---|---|---|---|---|\n");
+        md.append("| strategy | median | p90 | p99 | rounds | B seen blocked in kernel | median vs raw `FileChannel.lock` | median vs Python locket, same timeout mode | each pair's median |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
         LinkedHashMap<String, long[]> series = new LinkedHashMap<>();
         for (String s : strategies) {
             long[] sorted = Results.samples(p.getProperty("handoff." + s + ".samples"));
@@ -369,7 +373,8 @@ public final class Report {
                     .append(" | ").append(micros(Results.percentile(sorted, 99)))
                     .append(" | ").append(sorted.length)
                     .append(" | ").append(p.getProperty("handoff." + s + ".blockedInKernel", "?"))
-                    .append(" | ").append(latencyRatio(median, raw)).append(" | ").append(py).append(" |\n");
+                    .append(" | ").append(latencyRatio(median, raw)).append(" | ").append(py)
+                    .append(" | ").append(pairMedians("handoff." + s)).append(" |\n");
         }
         md.append("\n![Hand-off latency CDF](handoff-cdf.png)\n\n").append(cmd("handoff"));
         CdfPlot.write(docs.resolve("handoff-cdf.png"), "Cross-process hand-off latency, CDF ("
@@ -403,12 +408,22 @@ public final class Report {
         }
     }
 
+    /** The medians of a hand-off strategy's process pairs, in microseconds: "81 / 79 / 89 µs". */
+    private String pairMedians(String prefix) {
+        String all = p.getProperty(prefix + ".pairMedians");
+        if (all == null || all.isEmpty()) {
+            return "-";
+        }
+        return Arrays.stream(all.split(",")).map(m -> String.format("%.0f", Long.parseLong(m) / 1e3))
+                .collect(Collectors.joining(" / ")) + " \u00b5s";
+    }
+
     /** The hand-off again on Java 25, where Locket's calls go through FFM, not JNA (see run.sh). */
     private void handoffJdk25() {
         md.append("The same on Java 25, where Locket calls `fcntl` and `flock(2)` through the FFM API rather than JNA\n")
                 .append("(the peer by hand still takes its `fcntl` lock through `FileChannel` and `flock(2)` through JNA):\n\n")
-                .append("| Java 25 | median | p90 | p99 | rounds | median vs raw `FileChannel.lock` | median vs the same protocols by hand |\n")
-                .append("|---|---|---|---|---|---|---|\n");
+                .append("| Java 25 | median | p90 | p99 | rounds | median vs raw `FileChannel.lock` | median vs the same protocols by hand | each pair's median |\n")
+                .append("|---|---|---|---|---|---|---|---|\n");
         Map<String, String> label = labels();
         long raw = pct("handoff-jdk25.raw.samples", 50);
         long same = pct("handoff-jdk25.raw-flock.samples", 50);
@@ -423,7 +438,8 @@ public final class Report {
                     .append(" | ").append(micros(Results.percentile(sorted, 99)))
                     .append(" | ").append(sorted.length)
                     .append(" | ").append(latencyRatio(median, raw))
-                    .append(" | ").append(latencyRatio(median, same)).append(" |\n");
+                    .append(" | ").append(latencyRatio(median, same))
+                    .append(" | ").append(pairMedians("handoff-jdk25." + s)).append(" |\n");
         }
         md.append('\n').append(cmd("handoff-jdk25"));
         for (String s : new String[] {"locket-timeout", "locket"}) {
