@@ -19,8 +19,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Each {@link Grant} is a phantom reference to its user's {@code Lock}; the registry holds the
  * grant, never the handle, so the handle's unreachability is visible. The queue is drained on each
- * acquisition that waits, and, while any grant is held, once a second on the existing {@code
- * locket-timer} thread: no thread of its own.
+ * acquisition, and once a second on the existing {@code locket-timer} thread (no thread of its
+ * own) while any grant is held and for {@value #IDLE_TICKS} ticks after the last grant. That
+ * minute keeps a JVM that takes locks every few seconds from starting the tick again with each
+ * grant: scheduling on an idle timer wakes the timer thread, which on a small machine takes the
+ * CPU from the very thread being granted the lock (see locket-benchmarks/analysis.md).
  *
  * <p>The system property {@code io.github.locket.leakTraces} chooses what the warning shows:
  * {@code none} (the default: the path only, no cost), {@code sample} (the acquisition's stack for
@@ -31,6 +34,8 @@ final class Leaks {
     static final System.Logger LOG = System.getLogger("io.github.locket");
     static final int SAMPLE_EVERY = 64;
     private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Ticks without a grant before the tick stops. */
+    static final int IDLE_TICKS = 60;
     private static final int TRACES = traces(System.getProperty("io.github.locket.leakTraces", "none"));
 
     final ReferenceQueue<Lock> queue = new ReferenceQueue<>();
@@ -38,6 +43,9 @@ final class Leaks {
     private final LongAdder held = new LongAdder();
     private final Set<Grant.External> external = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean ticking = new AtomicBoolean();
+    /** A grant since the last tick; set by grants (once per tick), cleared by the tick. */
+    private volatile boolean granted;
+    private int idleTicks; // the tick's own: one tick at a time, each scheduled by the one before
     private int counter; // racy on purpose: sampling needs no exact count
 
     Leaks(Env env) {
@@ -60,9 +68,12 @@ final class Leaks {
         return new Throwable("acquired here");
     }
 
-    /** A grant was made: keep the tick going while any grant is held. */
+    /** A grant was made: start the tick if it had stopped. */
     void granted() {
         held.increment();
+        if (!granted) {
+            granted = true; // read first: one write per tick, not one per grant
+        }
         if (!ticking.get() && ticking.compareAndSet(false, true)) {
             scheduleTick();
         }
@@ -94,9 +105,14 @@ final class Leaks {
         try {
             poll();
         } finally {
-            if (held.sum() > 0) {
+            if (granted) {
+                granted = false;
+                idleTicks = 0;
+            }
+            if (held.sum() > 0 || ++idleTicks < IDLE_TICKS) {
                 scheduleTick();
             } else {
+                idleTicks = 0;
                 ticking.set(false);
                 if (held.sum() > 0 && ticking.compareAndSet(false, true)) { // granted meanwhile
                     scheduleTick();
