@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every Locket benchmark, then writes docs/benchmarks.md and docs/handoff-cdf.png.
 #
-#   locket-benchmarks/run.sh            # from anywhere in a clone; about 10 minutes on 2 cores
-#   QUICK=1 locket-benchmarks/run.sh    # a smoke run in about 4 minutes: same steps, fewer samples
+#   locket-benchmarks/run.sh            # from anywhere in a clone; about 17 minutes on 2 cores
+#   QUICK=1 locket-benchmarks/run.sh    # a smoke run in about 5 minutes: same steps, fewer samples
 #   BASELINE=none locket-benchmarks/run.sh   # without the side-by-side run of v0.1's core
 #
 # BASELINE (default 31a950c, the last commit of the core before its redesign) is built from this
