@@ -20,10 +20,11 @@ import org.jspecify.annotations.Nullable;
  * <p>Each {@link Grant} is a phantom reference to its user's {@code Lock}; the registry holds the
  * grant, never the handle, so the handle's unreachability is visible. The queue is drained on each
  * acquisition, and once a second on the existing {@code locket-timer} thread (no thread of its
- * own) while any grant is held and for {@value #IDLE_TICKS} ticks after the last grant. That
- * minute keeps a JVM that takes locks every few seconds from starting the tick again with each
+ * own) while any grant is held and for {@value #IDLE_TICKS} ticks after the last grant. Those
+ * seconds keep a JVM that takes locks every second or few from starting the tick again with each
  * grant: scheduling on an idle timer wakes the timer thread, which on a small machine takes the
- * CPU from the very thread being granted the lock (see locket-benchmarks/analysis.md).
+ * CPU from the very thread being granted the lock (see locket-benchmarks/analysis.md). They are
+ * few so that the timer thread still retires soon after the JVM stops taking locks.
  *
  * <p>The system property {@code io.github.locket.leakTraces} chooses what the warning shows:
  * {@code none} (the default: the path only, no cost), {@code sample} (the acquisition's stack for
@@ -35,7 +36,7 @@ final class Leaks {
     static final int SAMPLE_EVERY = 64;
     private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Ticks without a grant before the tick stops. */
-    static final int IDLE_TICKS = 60;
+    static final int IDLE_TICKS = 5;
     private static final int TRACES = traces(System.getProperty("io.github.locket.leakTraces", "none"));
 
     final ReferenceQueue<Lock> queue = new ReferenceQueue<>();

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code locket-io-N}: operating-system lock waits (one per file being waited for), and the
  *       delivery of grants and timeouts to user futures.
  *   <li>{@code locket-timer}: fires timeouts and polls, handing each to an I/O thread at once,
- *       and while any lock is held, and for a minute after the last grant, looks once a second
+ *       and while any lock is held, and for 5 s after the last grant, looks once a second
  *       for handles the garbage collector found dropped ({@link Leaks}).
  * </ul>
  */

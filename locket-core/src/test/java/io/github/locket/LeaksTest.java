@@ -22,7 +22,7 @@ class LeaksTest {
     private final Leaks leaks = new Env(new Inline(), timer, Env.standardOpener(FileOpener.Step.NONE), true).leaks;
 
     @Test
-    void aGrantWithinAMinuteOfTheLastFindsTheTickScheduled() {
+    void aGrantSoonAfterTheLastFindsTheTickScheduled() {
         leaks.granted();
         leaks.released();
         assertThat(timer.scheduled).as("the first grant starts the tick").isEqualTo(1);
@@ -38,7 +38,7 @@ class LeaksTest {
     }
 
     @Test
-    void theTickStopsAMinuteAfterTheLastGrantAndTheNextGrantStartsIt() {
+    void theTickStopsIdleTicksAfterTheLastGrantAndTheNextGrantStartsIt() {
         leaks.granted();
         leaks.released();
         for (int i = 0; i < Leaks.IDLE_TICKS; i++) { // the first sees the grant, and nothing held
